@@ -1,0 +1,4 @@
+// Entry point of dist/fleet.cjs.
+import { runFromProcess } from "./main.ts";
+
+runFromProcess();

@@ -1,0 +1,122 @@
+/**
+ * Every Prometheus metric the controller exports, in one place: the controller registers them
+ * from this list and the stack's Grafana dashboard (components/dashboard.ts) is built from it,
+ * so a renamed metric cannot silently leave a dashboard panel empty.
+ */
+
+export type MetricKind = "counter" | "gauge" | "histogram";
+
+export interface MetricSpec {
+  name: string;
+  kind: MetricKind;
+  help: string;
+  labels: readonly string[];
+  /** Histogram buckets in seconds. */
+  buckets?: readonly number[];
+}
+
+const phaseBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
+
+export const metricCatalog = {
+  jobs: {
+    name: "runner_fleet_jobs_total",
+    kind: "counter",
+    help: "Jobs that ended on this host, by pool and outcome (success, failure, cancelled, refused, lost).",
+    labels: ["pool", "outcome"],
+  },
+  vmFailures: {
+    name: "runner_fleet_vm_failures_total",
+    kind: "counter",
+    help: "Runner VMs torn down because something went wrong, by pool and reason.",
+    labels: ["pool", "reason"],
+  },
+  phaseSeconds: {
+    name: "runner_fleet_phase_seconds",
+    kind: "histogram",
+    help: "Duration of each phase of a runner VM's life (jit, overlay, define, start, boot, run, teardown).",
+    labels: ["pool", "phase"],
+    buckets: phaseBuckets,
+  },
+  queueWaitSeconds: {
+    name: "runner_fleet_queue_wait_seconds",
+    kind: "histogram",
+    help: "Time from a job being queued to a runner of this host starting it.",
+    labels: ["pool"],
+    buckets: phaseBuckets,
+  },
+  poolVms: {
+    name: "runner_fleet_pool_vms",
+    kind: "gauge",
+    help: "Runner VMs per pool and state (provisioning, booting, idle, busy, tearing_down).",
+    labels: ["pool", "state"],
+  },
+  poolBounds: {
+    name: "runner_fleet_pool_bounds",
+    kind: "gauge",
+    help: "Configured pool bounds (bound: min, max, target) and the current desired count (bound: desired).",
+    labels: ["pool", "bound"],
+  },
+  queuedJobs: {
+    name: "runner_fleet_queued_jobs",
+    kind: "gauge",
+    help: "Queued jobs this host's pools can serve, by pool.",
+    labels: ["pool"],
+  },
+  hostCapacity: {
+    name: "runner_fleet_host_capacity",
+    kind: "gauge",
+    help: "Host budget and use (resource: vcpus, memory_mib; kind: budget, used).",
+    labels: ["resource", "kind"],
+  },
+  githubApiCalls: {
+    name: "runner_fleet_github_api_calls_total",
+    kind: "counter",
+    help: "GitHub API requests, by route template and response status.",
+    labels: ["route", "status"],
+  },
+  githubRateLimitRemaining: {
+    name: "runner_fleet_github_rate_limit_remaining",
+    kind: "gauge",
+    help: "Remaining GitHub API requests in the current rate-limit window.",
+    labels: [],
+  },
+  webhookDeliveries: {
+    name: "runner_fleet_webhook_deliveries_total",
+    kind: "counter",
+    help: "Webhook deliveries by result (accepted, duplicate, ignored, bad_signature, malformed, too_large).",
+    labels: ["result"],
+  },
+  untrustedRefused: {
+    name: "runner_fleet_untrusted_jobs_refused_total",
+    kind: "counter",
+    help: "Jobs refused because they came from an untrusted context (fork, bot, or not a pull request).",
+    labels: ["reason"],
+  },
+  reconcileSeconds: {
+    name: "runner_fleet_reconcile_seconds",
+    kind: "histogram",
+    help: "Duration of one reconcile pass (observe, plan, act).",
+    labels: [],
+    buckets: phaseBuckets,
+  },
+  reconcileErrors: {
+    name: "runner_fleet_reconcile_errors_total",
+    kind: "counter",
+    help: "Reconcile passes or actions that failed, by stage.",
+    labels: ["stage"],
+  },
+  draining: {
+    name: "runner_fleet_draining",
+    kind: "gauge",
+    help: "1 while the host is draining (takes no new jobs).",
+    labels: [],
+  },
+  up: {
+    name: "runner_fleet_controller_up",
+    kind: "gauge",
+    help: "1 while the controller's last reconcile pass succeeded.",
+    labels: [],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricKey = keyof typeof metricCatalog;

@@ -1,0 +1,99 @@
+/**
+ * The GitHub port: the few GitHub operations runner-fleet performs, in plain data.
+ *
+ * Implementations: `runtime/github/octokit-github.ts` (Octokit with App auth, retry and
+ * throttling; used against api.github.com and against the emulator) and
+ * `runtime/github/memory-github.ts` (a fast double). Both pass `test/contract/github.contract.ts`.
+ *
+ * Errors are `GitHubError`s carrying the HTTP status, so callers can tell "not found" (often
+ * fine: the thing is already gone) from "try again later".
+ */
+
+/** Where runners are registered: an organization, or a single repository (user-owned repos). */
+export type GitHubScope = { kind: "org"; org: string } | { kind: "repo"; owner: string; repo: string };
+
+export interface RunnerInfo {
+  id: number;
+  name: string;
+  status: "online" | "offline";
+  busy: boolean;
+  labels: string[];
+}
+
+export interface JitRequest {
+  name: string;
+  labels: string[];
+  runnerGroupId: number;
+  workFolder?: string;
+}
+
+export interface JitConfig {
+  runnerId: number;
+  /** Secret: whoever holds it can act as the runner. Never log it. */
+  encodedJitConfig: string;
+}
+
+export type JobStatus = "queued" | "waiting" | "in_progress" | "completed";
+
+export interface WorkflowJob {
+  id: number;
+  runId: number;
+  /** `owner/name` */
+  repository: string;
+  labels: string[];
+  status: JobStatus;
+  conclusion: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  runnerName: string | null;
+}
+
+/** What a workflow run says about where its code came from (for the trust check). */
+export interface RunContext {
+  runId: number;
+  event: string;
+  repositoryId: number;
+  /** Null when the head repository was deleted: treated like a fork. */
+  headRepositoryId: number | null;
+  actor: { login: string; type: string };
+  headBranch: string | null;
+  /** Pull request numbers the run belongs to (same-repo PRs only; GitHub omits fork PRs). */
+  pullRequests: number[];
+}
+
+export interface RateLimitInfo {
+  limit: number;
+  remaining: number;
+  /** Epoch seconds. */
+  reset: number;
+}
+
+export interface GitHub {
+  generateJitConfig(request: JitRequest): Promise<JitConfig>;
+  /** Runners in the scope whose name starts with `namePrefix` (all pages). */
+  listRunners(namePrefix: string): Promise<RunnerInfo[]>;
+  /** Deregisters a runner. Succeeds if it is already gone. */
+  deleteRunner(id: number): Promise<void>;
+  /** Jobs of `repository` in the given status (through its workflow runs). */
+  listJobs(repository: string, status: "queued" | "in_progress"): Promise<WorkflowJob[]>;
+  getRunContext(repository: string, runId: number): Promise<RunContext>;
+  /** Undefined when the variable does not exist. */
+  getVariable(repository: string, name: string): Promise<string | undefined>;
+  /** Creates or updates a repository Actions variable. */
+  setVariable(repository: string, name: string, value: string): Promise<void>;
+  /** The last rate-limit headers seen, if any. */
+  rateLimit(): RateLimitInfo | undefined;
+}
+
+export class GitHubError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** Seconds GitHub asked us to wait, from `retry-after` or the rate-limit reset. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = "GitHubError";
+  }
+}

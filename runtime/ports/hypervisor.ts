@@ -1,0 +1,104 @@
+/**
+ * The hypervisor port: everything the controller needs from libvirt/QEMU, and nothing more.
+ *
+ * Two implementations exist: `runtime/hypervisor/libvirt/` (virsh and qemu-img through execFile)
+ * and `runtime/hypervisor/memory/` (a fast in-process double). Both pass the same contract suite
+ * in `test/contract/hypervisor.contract.ts`, so the double cannot drift from the real thing.
+ *
+ * Every mutating call is idempotent: destroying a stopped domain, undefining a missing one or
+ * removing a missing volume succeeds. That is what lets the reconcile loop retry any action.
+ */
+
+/** How a runner VM reaches the network. */
+export type NetworkAttachment =
+  /**
+   * A libvirt network (production: NAT, see components/host), optionally with an nwfilter on the
+   * guest's interface that keeps it away from the host's services and private ranges.
+   */
+  | { kind: "libvirt-network"; network: string; filter?: string }
+  /**
+   * QEMU user-mode networking with `restrict=on`: the guest reaches nothing except the listed
+   * forwards (guest address:port -> host address:port). The lab uses it to give guests exactly
+   * one route, to the GitHub emulator on loopback.
+   */
+  | { kind: "user-restricted"; forwards: GuestForward[] };
+
+export interface GuestForward {
+  guestAddress: string;
+  guestPort: number;
+  hostAddress: string;
+  hostPort: number;
+}
+
+/** Direct kernel boot (the lab's Debian-package image) or boot from the disk's own bootloader. */
+export type BootSource =
+  | { kind: "kernel"; kernel: string; initrd: string; cmdline: string }
+  | { kind: "disk" };
+
+/** Controller bookkeeping stored inside the domain definition, so it survives a controller crash. */
+export interface DomainMetadata {
+  pool: string;
+  /** ISO-8601 time the controller created the domain. */
+  createdAt: string;
+}
+
+export interface DomainSpec {
+  /** Unique name; equal to the runner's name in GitHub. */
+  name: string;
+  vcpus: number;
+  memoryMiB: number;
+  /** qcow2 overlay backed by the base image. */
+  disk: string;
+  boot: BootSource;
+  /**
+   * fw_cfg entries (name like `opt/runner-fleet/jitconfig`), each read by QEMU from a file at
+   * start time. The file can be deleted as soon as start returns.
+   */
+  fwCfg: { name: string; file: string }[];
+  network: NetworkAttachment;
+  /** File that receives the guest's serial console. */
+  serialLog: string;
+  metadata: DomainMetadata;
+}
+
+export type DomainState = "running" | "shutoff" | "paused" | "crashed" | "other";
+
+export interface DomainInfo {
+  name: string;
+  state: DomainState;
+  /** Undefined for domains defined by something else that happen to match the prefix. */
+  metadata: DomainMetadata | undefined;
+}
+
+export interface VolumeInfo {
+  path: string;
+  sizeBytes: number;
+}
+
+export type HypervisorEvent = { kind: "lifecycle"; domain: string; state: DomainState };
+
+export interface Hypervisor {
+  /** Domains (running or defined) whose name starts with `prefix`. */
+  listDomains(prefix: string): Promise<DomainInfo[]>;
+  /** Defines (or redefines, if stopped) a persistent domain. */
+  defineDomain(spec: DomainSpec): Promise<void>;
+  startDomain(name: string): Promise<void>;
+  /** Hard power-off. Succeeds if the domain is already stopped or missing. */
+  destroyDomain(name: string): Promise<void>;
+  /** Removes the definition. Succeeds if missing. The domain must be stopped. */
+  undefineDomain(name: string): Promise<void>;
+
+  /** Creates a qcow2 overlay at `path` backed by `base`. Fails if `path` exists. */
+  createOverlay(base: string, path: string): Promise<void>;
+  /** Overlays in `dir` whose file name starts with `prefix`. */
+  listOverlays(dir: string, prefix: string): Promise<VolumeInfo[]>;
+  /** Removes an overlay. Succeeds if missing. */
+  removeOverlay(path: string): Promise<void>;
+
+  /**
+   * Subscribes to lifecycle events (a guest powering off, a domain starting). Events are hints
+   * that make the reconcile loop react sooner; correctness never depends on receiving them.
+   * Returns an unsubscribe function.
+   */
+  watch(onEvent: (event: HypervisorEvent) => void): () => void;
+}

@@ -1,0 +1,77 @@
+/**
+ * The runner protocol: how a runner inside a VM talks to the emulator (the stand-in for
+ * GitHub's Actions service). Every call carries `Authorization: Bearer <AccessToken>` from the
+ * JIT config. Paths are relative to the JIT config's `ServerUrl`.
+ *
+ *   POST   sessions                         body SessionRequest  -> 201 SessionResponse
+ *          (401 unknown token, 409 the JIT config was already used: JIT configs are single-use)
+ *   GET    sessions/{sessionId}/message?waitSeconds=N            -> 200 JobMessage | 204 (long poll)
+ *   POST   jobs/{jobId}/steps               body StepReport      -> 204
+ *   POST   jobs/{jobId}/complete            body CompletionReport -> 204
+ *   DELETE sessions/{sessionId}                                   -> 204
+ *
+ * A runner is "online" while it holds a session and polls. After it completes its one job the
+ * emulator removes the (ephemeral) runner, as GitHub does.
+ */
+
+export const runnerApiPaths = {
+  sessions: "sessions",
+  message: (sessionId: string) => `sessions/${encodeURIComponent(sessionId)}/message`,
+  session: (sessionId: string) => `sessions/${encodeURIComponent(sessionId)}`,
+  steps: (jobId: number) => `jobs/${jobId}/steps`,
+  complete: (jobId: number) => `jobs/${jobId}/complete`,
+} as const;
+
+export interface SessionRequest {
+  agentName: string;
+  agentVersion: string;
+}
+
+export interface SessionResponse {
+  sessionId: string;
+  runnerId: number;
+}
+
+export interface JobStep {
+  name: string;
+  /** Shell script run with `sh -e` as the runner user. */
+  run: string;
+}
+
+export interface JobMessage {
+  jobId: number;
+  runId: number;
+  /** `owner/name` */
+  repository: string;
+  jobName: string;
+  steps: JobStep[];
+  timeoutMinutes: number;
+}
+
+export type Conclusion = "success" | "failure" | "cancelled";
+
+export interface StepReport {
+  index: number;
+  name: string;
+  conclusion: Conclusion;
+  exitCode: number;
+  /** Tail of the step's output, at most 64 KiB. */
+  log: string;
+  startedAt: string;
+  completedAt: string;
+}
+
+export interface CompletionReport {
+  conclusion: Conclusion;
+}
+
+/**
+ * Console lines the runner prints, the same ones actions/runner prints. The controller reads
+ * them from the serial log as an early, cheap signal of progress; GitHub stays the authority.
+ */
+export const runnerConsole = {
+  connected: "√ Connected to GitHub",
+  listening: "Listening for Jobs",
+  running: (jobName: string) => `Running job: ${jobName}`,
+  completed: (jobName: string, result: string) => `Job ${jobName} completed with result: ${result}`,
+} as const;

@@ -1,0 +1,28 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects:
+//   unit         pure functions, in-memory doubles, the emulator on loopback (seconds)
+//   stack        the Pulumi program under pulumi.runtime.setMocks
+//   integration  a real libvirtd with QEMU/TCG VMs and the built bundles (minutes)
+// Forks, not threads: Pulumi's closure serializer and child-process-heavy tests need them.
+export default defineConfig({
+  test: {
+    pool: "forks",
+    globalSetup: ["test/support/global-setup.ts"],
+    projects: [
+      { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
+      { extends: true, test: { name: "stack", include: ["test/stack/**/*.test.ts"], testTimeout: 60_000 } },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          // VMs share two cores: one file at a time keeps timings meaningful.
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+    ],
+  },
+});
