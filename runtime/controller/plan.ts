@@ -1,0 +1,228 @@
+/**
+ * The reconcile decision: from one observation of the world to the list of actions that make
+ * it match the desired state. Pure: same observation in, same plan out. The reconciler only
+ * observes, calls this, and executes the actions (each of which is idempotent).
+ */
+import type { ControllerConfig, PoolConfig } from "../config/controller-config.ts";
+import type { DomainInfo, VolumeInfo } from "../ports/hypervisor.ts";
+import type { RunnerInfo } from "../ports/github.ts";
+import type { ConsoleMarks } from "./console-marks.ts";
+import { demandByPool, type QueuedJob } from "./demand.ts";
+import { add, fits, usage, type Resources } from "./host-budget.ts";
+import { sizePool, type PoolCounts, type PoolSizing } from "./pool-policy.ts";
+import { backoffUntil, consecutiveFailures } from "./retry-policy.ts";
+import { advanceVm, type JobAssignment, type VmTiming } from "./vm-lifecycle.ts";
+import type { HistoryEntry, TeardownReason, VmRecord } from "./vm-record.ts";
+
+export interface Observation {
+  now: number;
+  records: VmRecord[];
+  domains: DomainInfo[];
+  /** Undefined when GitHub's runner list was not read this pass. */
+  runners: RunnerInfo[] | undefined;
+  consoles: ReadonlyMap<string, ConsoleMarks>;
+  overlays: VolumeInfo[];
+  secrets: string[];
+  queued: QueuedJob[];
+  assignments: ReadonlyMap<string, JobAssignment>;
+  history: readonly HistoryEntry[];
+  /** Epoch ms the host started draining (persisted), or undefined. */
+  drainingSince: number | undefined;
+  /** Epoch ms SIGTERM arrived, or undefined. */
+  shuttingDownSince: number | undefined;
+  inFlight: ReadonlySet<string>;
+}
+
+export type Action =
+  | { kind: "provision"; pool: string }
+  /** `voluntary`: the VM is healthy and idle; deregister first and keep it if it just took a job. */
+  | { kind: "teardown"; name: string; reason: TeardownReason; detail: string; voluntary: boolean }
+  | { kind: "deleteRunner"; id: number; name: string }
+  | { kind: "removeOverlay"; path: string }
+  | { kind: "removeSecret"; path: string };
+
+export interface PoolPlan extends PoolSizing {
+  pool: string;
+  counts: PoolCounts;
+  queued: number;
+  backoffUntil?: number;
+  consecutiveFailures: number;
+  /** Why fewer VMs than `provision` are started, if so. */
+  held?: "draining" | "shutting_down" | "backoff" | "host_budget";
+}
+
+export interface Plan {
+  /** Records whose phase, times or job changed: persist before acting. */
+  updates: VmRecord[];
+  actions: Action[];
+  pools: PoolPlan[];
+  used: Resources;
+}
+
+export interface PlanSettings {
+  config: ControllerConfig;
+  timing: VmTiming;
+  peers: readonly string[];
+  peerFallbackMs: number;
+  /** An idle VM must have been idle this long before it is scaled down (avoids flapping). */
+  scaleDownIdleMs: number;
+  /** Predicate: is this name (domain, runner, file stem) owned by this controller? */
+  owns: (name: string) => boolean;
+}
+
+export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
+  const { config } = settings;
+  const now = obs.now;
+  const actions: Action[] = [];
+  const updates: VmRecord[] = [];
+  const domains = new Map(obs.domains.map((d) => [d.name, d]));
+  const runners = new Map((obs.runners ?? []).map((r) => [r.name, r]));
+  const known = new Set(obs.records.map((r) => r.name));
+
+  // 1. Each VM we have a record of moves forward or is torn down.
+  const live: VmRecord[] = [];
+  const leaving = new Set<string>();
+  for (const original of obs.records) {
+    const step = advanceVm(
+      {
+        record: original,
+        domain: domains.get(original.name),
+        runner: runners.get(original.name),
+        marks: obs.consoles.get(original.name) ?? { listening: false },
+        assignment: obs.assignments.get(original.name),
+        inFlight: obs.inFlight.has(original.name),
+      },
+      now,
+      settings.timing,
+    );
+    if (JSON.stringify(step.record) !== JSON.stringify(original)) updates.push(step.record);
+    if (step.teardown) {
+      actions.push({ kind: "teardown", name: original.name, ...step.teardown, voluntary: false });
+      leaving.add(original.name);
+    } else if (step.record.phase !== "tearing-down") {
+      live.push(step.record);
+    }
+  }
+
+  // 2. Draining or shutting down: VMs without a job go now, busy ones after the grace period.
+  const stopSince = obs.shuttingDownSince ?? obs.drainingSince;
+  if (stopSince !== undefined) {
+    const reason: TeardownReason = obs.shuttingDownSince !== undefined ? "shutdown" : "drain";
+    const graceOver = now - stopSince >= config.timing.drainGraceSeconds * 1000;
+    for (const vm of live) {
+      if (obs.inFlight.has(vm.name) || leaving.has(vm.name)) continue;
+      if (vm.phase === "busy" && !graceOver) continue;
+      actions.push({
+        kind: "teardown",
+        name: vm.name,
+        reason,
+        detail: vm.phase === "busy" ? "drain grace period ended" : "host is draining",
+        voluntary: vm.phase === "idle",
+      });
+      leaving.add(vm.name);
+    }
+  }
+
+  // 3. Pools: size each against its demand, within the retry backoff and the host budget.
+  const staying = live.filter((vm) => !leaving.has(vm.name));
+  const demand = demandByPool(obs.queued, config.pools, {
+    self: config.host.name,
+    peers: settings.peers,
+    now,
+    peerFallbackMs: settings.peerFallbackMs,
+  });
+  // VMs being torn down still hold their resources until they are gone: count every record.
+  let used = usage(config.pools, obs.records.map((r) => r.pool));
+  const pools: PoolPlan[] = [];
+  // Pools furthest below their warm floor get capacity first.
+  const ordered = [...config.pools].sort(
+    (a, b) => floorDeficit(b, staying) - floorDeficit(a, staying) || a.name.localeCompare(b.name),
+  );
+  for (const pool of ordered) {
+    const members = staying.filter((vm) => vm.pool === pool.name);
+    const counts = countPhases(members);
+    const queued = demand.get(pool.name)?.length ?? 0;
+    const sizing = sizePool(pool, counts, queued);
+    const failures = consecutiveFailures(obs.history, pool.name);
+    const until = backoffUntil(failures, now);
+    const plan: PoolPlan = { pool: pool.name, counts, queued, ...sizing, consecutiveFailures: failures.count };
+    if (until !== undefined) plan.backoffUntil = until;
+
+    const held = holdReason(obs, until);
+    if (held && sizing.provision > 0) plan.held = held;
+    else {
+      for (let i = 0; i < sizing.provision; i++) {
+        if (!fits(used, pool, config.host)) {
+          plan.held = "host_budget";
+          break;
+        }
+        used = add(used, pool);
+        actions.push({ kind: "provision", pool: pool.name });
+      }
+    }
+
+    if (stopSince === undefined && sizing.surplusIdle > 0) {
+      const idle = members
+        .filter((vm) => vm.phase === "idle" && now - (vm.times.online ?? now) >= settings.scaleDownIdleMs)
+        .sort((a, b) => (a.times.online ?? 0) - (b.times.online ?? 0))
+        .slice(0, sizing.surplusIdle);
+      for (const vm of idle) {
+        actions.push({ kind: "teardown", name: vm.name, reason: "scale_down", detail: "more idle runners than the pool needs", voluntary: true });
+      }
+    }
+    pools.push(plan);
+  }
+  pools.sort((a, b) => a.pool.localeCompare(b.pool));
+
+  // 4. Leftovers with no record: domains, registrations, overlays and secrets.
+  for (const domain of obs.domains) {
+    if (!known.has(domain.name) && settings.owns(domain.name) && !obs.inFlight.has(domain.name)) {
+      actions.push({ kind: "teardown", name: domain.name, reason: "orphan", detail: "domain without a record", voluntary: false });
+    }
+  }
+  for (const runner of obs.runners ?? []) {
+    if (!known.has(runner.name) && !domains.has(runner.name) && settings.owns(runner.name) && !obs.inFlight.has(runner.name)) {
+      actions.push({ kind: "deleteRunner", id: runner.id, name: runner.name });
+    }
+  }
+  for (const overlay of obs.overlays) {
+    const name = stem(overlay.path);
+    if (!known.has(name) && !domains.has(name) && !obs.inFlight.has(name)) actions.push({ kind: "removeOverlay", path: overlay.path });
+  }
+  for (const secret of obs.secrets) {
+    const name = stem(secret);
+    if (!known.has(name) && !obs.inFlight.has(name)) actions.push({ kind: "removeSecret", path: secret });
+  }
+
+  return { updates, actions, pools, used };
+}
+
+function holdReason(obs: Observation, backoff: number | undefined): PoolPlan["held"] {
+  if (obs.shuttingDownSince !== undefined) return "shutting_down";
+  if (obs.drainingSince !== undefined) return "draining";
+  if (backoff !== undefined) return "backoff";
+  return undefined;
+}
+
+export function countPhases(vms: readonly VmRecord[]): PoolCounts {
+  const counts: PoolCounts = { provisioning: 0, booting: 0, idle: 0, busy: 0 };
+  for (const vm of vms) {
+    if (vm.phase === "provisioning") counts.provisioning++;
+    else if (vm.phase === "booting") counts.booting++;
+    else if (vm.phase === "idle") counts.idle++;
+    else if (vm.phase === "busy" || vm.phase === "finished") counts.busy++;
+  }
+  return counts;
+}
+
+function floorDeficit(pool: PoolConfig, vms: readonly VmRecord[]): number {
+  const spare = vms.filter((vm) => vm.pool === pool.name && vm.phase !== "busy" && vm.phase !== "finished").length;
+  return Math.max(0, pool.min - spare);
+}
+
+/** File name without directory and extension: the VM name. */
+function stem(path: string): string {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const dot = base.indexOf(".");
+  return dot === -1 ? base : base.slice(0, dot);
+}

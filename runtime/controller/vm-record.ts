@@ -1,0 +1,108 @@
+/**
+ * A runner VM's journal entry. It is written *before* each step that creates something outside
+ * the controller (a runner registration, an overlay, a domain), so a controller killed at any
+ * moment finds, on restart, a record of everything it may have left behind.
+ */
+
+export type VmPhase =
+  /** JIT config, overlay, domain definition and start are under way. */
+  | "provisioning"
+  /** Started; the runner has not said it is listening yet. */
+  | "booting"
+  /** Runner online, waiting for a job (a warm VM). */
+  | "idle"
+  /** Running a job. */
+  | "busy"
+  /** The guest powered off; waiting for teardown. */
+  | "finished"
+  /** Teardown under way (the reason is recorded). */
+  | "tearing-down";
+
+/** Instants (epoch ms) at which each step of the VM's life was observed. */
+export interface VmTimes {
+  requested: number;
+  jit?: number;
+  overlay?: number;
+  defined?: number;
+  started?: number;
+  online?: number;
+  assigned?: number;
+  finished?: number;
+  tornDown?: number;
+}
+
+export interface JobRef {
+  id?: number;
+  runId?: number;
+  repository?: string;
+  name?: string;
+  /** Epoch ms the job was queued on GitHub (its created_at). */
+  queuedAt?: number;
+  conclusion?: string;
+}
+
+/** Why a VM was torn down. The first group are failures; the rest are normal ends. */
+export type TeardownReason =
+  | "jit_error"
+  | "overlay_error"
+  | "define_error"
+  | "start_error"
+  | "boot_failed"
+  | "boot_timeout"
+  | "job_timeout"
+  | "stuck_after_job"
+  | "libvirt_error"
+  | "interrupted"
+  | "untrusted"
+  | "orphan"
+  | "completed"
+  | "scale_down"
+  | "drain"
+  | "shutdown";
+
+export const failureReasons: ReadonlySet<TeardownReason> = new Set([
+  "jit_error",
+  "overlay_error",
+  "define_error",
+  "start_error",
+  "boot_failed",
+  "boot_timeout",
+  "job_timeout",
+  "stuck_after_job",
+  "libvirt_error",
+  "interrupted",
+]);
+
+export interface VmRecord {
+  name: string;
+  pool: string;
+  runnerId?: number;
+  phase: VmPhase;
+  times: VmTimes;
+  job?: JobRef;
+  teardown?: { reason: TeardownReason; detail: string; at: number };
+}
+
+/** How a VM's life ended, as counted in metrics and history. */
+export type Outcome =
+  /** The job ran and succeeded / failed / was cancelled (the job's own conclusion). */
+  | "success"
+  | "failure"
+  | "cancelled"
+  /** The job came from an untrusted context and was refused. */
+  | "refused"
+  /** The VM failed (see the teardown reason); any job it held is lost to GitHub's retry. */
+  | "lost"
+  /** The VM never took a job (scale-down, drain, shutdown). */
+  | "unused";
+
+/** One finished VM, appended to the history journal. */
+export interface HistoryEntry {
+  name: string;
+  pool: string;
+  outcome: Outcome;
+  reason: TeardownReason;
+  detail: string;
+  job?: JobRef;
+  times: VmTimes;
+}
