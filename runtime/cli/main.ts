@@ -6,6 +6,7 @@ import type { Command, CommandIO } from "./command.ts";
 import { ExitCode, UsageError } from "./exit-codes.ts";
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
+  route: () => import("./commands/route.ts"),
 };
 
 function overview(): string {
