@@ -58,3 +58,10 @@ export function vmPaths(stateDir: string, name: string): VmPaths {
     serialLog: join(dirs.logs, `${name}.log`),
   };
 }
+
+/** The VM name a state file belongs to: its file name without directory and extension. */
+export function nameOfFile(path: string): string {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const dot = base.indexOf(".");
+  return dot === -1 ? base : base.slice(0, dot);
+}

@@ -8,6 +8,7 @@ import type { DomainInfo, VolumeInfo } from "../ports/hypervisor.ts";
 import type { RunnerInfo } from "../ports/github.ts";
 import type { ConsoleMarks } from "./console-marks.ts";
 import { demandByPool, type QueuedJob } from "./demand.ts";
+import { nameOfFile } from "./naming.ts";
 import { add, fits, usage, type Resources } from "./host-budget.ts";
 import { sizePool, type PoolCounts, type PoolSizing } from "./pool-policy.ts";
 import { backoffUntil, consecutiveFailures } from "./retry-policy.ts";
@@ -186,11 +187,11 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     }
   }
   for (const overlay of obs.overlays) {
-    const name = stem(overlay.path);
+    const name = nameOfFile(overlay.path);
     if (!known.has(name) && !domains.has(name) && !obs.inFlight.has(name)) actions.push({ kind: "removeOverlay", path: overlay.path });
   }
   for (const secret of obs.secrets) {
-    const name = stem(secret);
+    const name = nameOfFile(secret);
     if (!known.has(name) && !obs.inFlight.has(name)) actions.push({ kind: "removeSecret", path: secret });
   }
 
@@ -218,11 +219,4 @@ export function countPhases(vms: readonly VmRecord[]): PoolCounts {
 function floorDeficit(pool: PoolConfig, vms: readonly VmRecord[]): number {
   const spare = vms.filter((vm) => vm.pool === pool.name && vm.phase !== "busy" && vm.phase !== "finished").length;
   return Math.max(0, pool.min - spare);
-}
-
-/** File name without directory and extension: the VM name. */
-function stem(path: string): string {
-  const base = path.slice(path.lastIndexOf("/") + 1);
-  const dot = base.indexOf(".");
-  return dot === -1 ? base : base.slice(0, dot);
 }

@@ -89,6 +89,8 @@ export type Outcome =
   | "success"
   | "failure"
   | "cancelled"
+  /** The guest ran a job to the end, but its conclusion was never reported to us. */
+  | "completed"
   /** The job came from an untrusted context and was refused. */
   | "refused"
   /** The VM failed (see the teardown reason); any job it held is lost to GitHub's retry. */

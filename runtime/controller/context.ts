@@ -1,0 +1,27 @@
+/** Everything the controller's actions touch, wired once by the daemon (or a test). */
+import type { ControllerConfig } from "../config/controller-config.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { GitHub } from "../ports/github.ts";
+import type { Hypervisor } from "../ports/hypervisor.ts";
+import type { ConsoleReader } from "./console-reader.ts";
+import type { HistoryStore } from "./history-store.ts";
+import type { RecordStore } from "./record-store.ts";
+
+export interface ControllerContext {
+  config: ControllerConfig;
+  hypervisor: Hypervisor;
+  github: GitHub;
+  clock: Clock;
+  records: RecordStore;
+  history: HistoryStore;
+  consoles: ConsoleReader;
+  metrics: Metrics;
+  logger: Logger;
+  /**
+   * Makes a freshly written secret file readable by the hypervisor process (QEMU may run as
+   * its own user) without making it readable by anyone else. Provided by the hypervisor adapter.
+   */
+  shareSecretFile: (path: string) => Promise<void>;
+}

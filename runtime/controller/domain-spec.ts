@@ -1,0 +1,21 @@
+/** The libvirt domain for one runner VM, from the pool and host config. */
+import type { ControllerConfig, PoolConfig } from "../config/controller-config.ts";
+import type { DomainSpec } from "../ports/hypervisor.ts";
+import type { VmPaths } from "./naming.ts";
+
+/** The fw_cfg entry the guest reads its JIT config from (both the lab image and production's). */
+export const jitConfigFwCfgName = "opt/runner-fleet/jitconfig";
+
+export function domainSpecFor(config: ControllerConfig, pool: PoolConfig, name: string, paths: VmPaths, now: number): DomainSpec {
+  return {
+    name,
+    vcpus: pool.vcpus,
+    memoryMiB: pool.memoryMiB,
+    disk: paths.overlay,
+    boot: config.image.boot,
+    fwCfg: [{ name: jitConfigFwCfgName, file: paths.secret }],
+    network: config.network,
+    serialLog: paths.serialLog,
+    metadata: { pool: pool.name, createdAt: new Date(now).toISOString() },
+  };
+}

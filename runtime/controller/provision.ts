@@ -1,0 +1,69 @@
+/**
+ * Provisioning one runner VM: JIT config → overlay → secret → domain → start.
+ *
+ * The record is written before anything is created, so a crash at any point leaves a trail the
+ * next reconcile pass follows to clean up. Any failure tears the VM down at once and is counted
+ * by the step that failed; the pool's deficit makes the next pass try again (within backoff).
+ */
+import { rm } from "node:fs/promises";
+import type { PoolConfig } from "../config/controller-config.ts";
+import { writeFileAtomic } from "../storage/atomic-file.ts";
+import type { ControllerContext } from "./context.ts";
+import { domainSpecFor } from "./domain-spec.ts";
+import { runnerName, vmPaths } from "./naming.ts";
+import { teardown } from "./teardown.ts";
+import type { TeardownReason, VmRecord } from "./vm-record.ts";
+
+/** Writes the journal record of a new VM: the first step, before anything exists outside. */
+export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig): Promise<VmRecord> {
+  const name = runnerName(ctx.config.namePrefix, ctx.config.host.name, pool.name);
+  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times: { requested: ctx.clock.now() } };
+  await ctx.records.put(record);
+  return record;
+}
+
+/** Provisions the VM of a record written by `recordNewVm` (or writes one first). */
+export async function provision(ctx: ControllerContext, pool: PoolConfig, existing?: VmRecord): Promise<VmRecord> {
+  const { config, clock, github, hypervisor } = ctx;
+  const record = existing ?? (await recordNewVm(ctx, pool));
+  const name = record.name;
+  const paths = vmPaths(config.paths.state, name);
+  const log = ctx.logger.child({ runner: name, pool: pool.name });
+
+  let failedStep: TeardownReason = "jit_error";
+  try {
+    const jit = await github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId });
+    record.runnerId = jit.runnerId;
+    record.times.jit = clock.now();
+    await ctx.records.put(record);
+
+    failedStep = "overlay_error";
+    await hypervisor.createOverlay(config.image.base, paths.overlay);
+    record.times.overlay = clock.now();
+
+    failedStep = "define_error";
+    await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);
+    await ctx.shareSecretFile(paths.secret);
+    await hypervisor.defineDomain(domainSpecFor(config, pool, name, paths, clock.now()));
+    record.times.defined = clock.now();
+
+    failedStep = "start_error";
+    await hypervisor.startDomain(name);
+    record.times.started = clock.now();
+    record.phase = "booting";
+    await ctx.records.put(record);
+    log.info({ event: "vm_started", runnerId: jit.runnerId }, "runner VM started");
+    return record;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    log.warn({ event: "provision_failed", step: failedStep, err: detail }, "provisioning failed; tearing down");
+    record.phase = "tearing-down";
+    record.teardown = { reason: failedStep, detail, at: clock.now() };
+    await ctx.records.put(record);
+    await teardown(ctx, record);
+    return record;
+  } finally {
+    // QEMU read the file when the domain started (or the start failed): it is not needed again.
+    await rm(paths.secret, { force: true });
+  }
+}

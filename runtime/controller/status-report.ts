@@ -1,0 +1,182 @@
+/**
+ * The status and inventory documents: what the controller serves on /status and /inventory and
+ * writes (atomically) to its configured paths after every reconcile pass. The operator CLI,
+ * the guard and the canary report read these; their shapes are versioned.
+ */
+import type { ControllerConfig } from "../config/controller-config.ts";
+import { poolTarget } from "../config/controller-config.ts";
+import type { RateLimitInfo, RunnerInfo } from "../ports/github.ts";
+import type { DomainInfo, VolumeInfo } from "../ports/hypervisor.ts";
+import type { Resources } from "./host-budget.ts";
+import { controllerOverheadMs, phaseDurations, queueWaitMs, type Phase } from "./phase-durations.ts";
+import type { PoolPlan } from "./plan.ts";
+import type { HistoryEntry, JobRef, VmPhase, VmRecord, VmTimes } from "./vm-record.ts";
+
+export const statusVersion = 1;
+const recentLimit = 50;
+
+export interface ControllerHealth {
+  startedAt: number;
+  lastPassAt: number | undefined;
+  lastPassOk: boolean;
+  lastError: string | undefined;
+  /** Last time GitHub answered a call. */
+  githubOkAt: number | undefined;
+  rateLimit: RateLimitInfo | undefined;
+  drainingSince: number | undefined;
+  shuttingDownSince: number | undefined;
+}
+
+export interface VmStatus {
+  name: string;
+  pool: string;
+  phase: VmPhase;
+  runnerId?: number;
+  times: VmTimes;
+  job?: JobRef;
+}
+
+export interface JobStatus extends HistoryEntry {
+  phasesMs: Partial<Record<Phase, number>>;
+  queueWaitMs?: number;
+  overheadMs?: number;
+}
+
+export interface StatusDocument {
+  version: typeof statusVersion;
+  host: string;
+  generatedAt: string;
+  controller: {
+    startedAt: string;
+    lastPassAt: string | null;
+    lastPassOk: boolean;
+    lastError: string | null;
+    githubOkAt: string | null;
+    rateLimit: RateLimitInfo | null;
+    draining: boolean;
+    drainingSince: string | null;
+    shuttingDown: boolean;
+  };
+  pools: {
+    name: string;
+    labels: string[];
+    min: number;
+    max: number;
+    target: number;
+    desired: number;
+    queued: number;
+    counts: PoolPlan["counts"];
+    consecutiveFailures: number;
+    backoffUntil: string | null;
+    held: string | null;
+  }[];
+  capacity: { vcpus: { budget: number; used: number }; memoryMiB: { budget: number; used: number } };
+  vms: VmStatus[];
+  recentJobs: JobStatus[];
+  /** Failure reasons over the recent history window. */
+  failures: Record<string, number>;
+}
+
+export interface InventoryDocument {
+  version: typeof statusVersion;
+  host: string;
+  generatedAt: string;
+  domains: { name: string; state: string; pool: string | null }[];
+  overlays: VolumeInfo[];
+  secrets: string[];
+  /** Null when GitHub could not be read. */
+  runners: Pick<RunnerInfo, "id" | "name" | "status" | "busy">[] | null;
+  records: string[];
+}
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+export function buildStatus(input: {
+  config: ControllerConfig;
+  now: number;
+  health: ControllerHealth;
+  pools: readonly PoolPlan[];
+  used: Resources;
+  records: readonly VmRecord[];
+  history: readonly HistoryEntry[];
+}): StatusDocument {
+  const { config, health } = input;
+  const byName = new Map(input.pools.map((p) => [p.pool, p]));
+  const recent = input.history.slice(-recentLimit);
+  const failures: Record<string, number> = {};
+  for (const entry of recent) if (entry.outcome === "lost") failures[entry.reason] = (failures[entry.reason] ?? 0) + 1;
+  return {
+    version: statusVersion,
+    host: config.host.name,
+    generatedAt: new Date(input.now).toISOString(),
+    controller: {
+      startedAt: new Date(health.startedAt).toISOString(),
+      lastPassAt: iso(health.lastPassAt),
+      lastPassOk: health.lastPassOk,
+      lastError: health.lastError ?? null,
+      githubOkAt: iso(health.githubOkAt),
+      rateLimit: health.rateLimit ?? null,
+      draining: health.drainingSince !== undefined,
+      drainingSince: iso(health.drainingSince),
+      shuttingDown: health.shuttingDownSince !== undefined,
+    },
+    pools: config.pools.map((pool) => {
+      const plan = byName.get(pool.name);
+      return {
+        name: pool.name,
+        labels: pool.labels,
+        min: pool.min,
+        max: pool.max,
+        target: poolTarget(pool),
+        desired: plan?.desired ?? 0,
+        queued: plan?.queued ?? 0,
+        counts: plan?.counts ?? { provisioning: 0, booting: 0, idle: 0, busy: 0 },
+        consecutiveFailures: plan?.consecutiveFailures ?? 0,
+        backoffUntil: iso(plan?.backoffUntil),
+        held: plan?.held ?? null,
+      };
+    }),
+    capacity: {
+      vcpus: { budget: config.host.vcpus, used: input.used.vcpus },
+      memoryMiB: { budget: config.host.memoryMiB, used: input.used.memoryMiB },
+    },
+    vms: input.records.map((r) => {
+      const vm: VmStatus = { name: r.name, pool: r.pool, phase: r.phase, times: r.times };
+      if (r.runnerId !== undefined) vm.runnerId = r.runnerId;
+      if (r.job) vm.job = r.job;
+      return vm;
+    }),
+    recentJobs: recent.map(jobStatus),
+    failures,
+  };
+}
+
+export function jobStatus(entry: HistoryEntry): JobStatus {
+  const status: JobStatus = { ...entry, phasesMs: phaseDurations(entry.times) };
+  const wait = queueWaitMs(entry.times, entry.job);
+  if (wait !== undefined) status.queueWaitMs = wait;
+  const overhead = controllerOverheadMs(entry.times);
+  if (overhead !== undefined) status.overheadMs = overhead;
+  return status;
+}
+
+export function buildInventory(input: {
+  host: string;
+  now: number;
+  domains: readonly DomainInfo[];
+  overlays: readonly VolumeInfo[];
+  secrets: readonly string[];
+  runners: readonly RunnerInfo[] | undefined;
+  records: readonly VmRecord[];
+}): InventoryDocument {
+  return {
+    version: statusVersion,
+    host: input.host,
+    generatedAt: new Date(input.now).toISOString(),
+    domains: input.domains.map((d) => ({ name: d.name, state: d.state, pool: d.metadata?.pool ?? null })),
+    overlays: [...input.overlays],
+    secrets: [...input.secrets],
+    runners: input.runners ? input.runners.map(({ id, name, status, busy }) => ({ id, name, status, busy })) : null,
+    records: input.records.map((r) => r.name),
+  };
+}

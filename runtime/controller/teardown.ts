@@ -1,0 +1,103 @@
+/**
+ * Tearing one runner VM down: domain, overlay, secret and, when GitHub may still list it, the
+ * runner registration. Every step is idempotent, so an interrupted teardown simply runs again.
+ * The VM's life is then appended to the history journal, counted, and its record removed last.
+ */
+import { rm } from "node:fs/promises";
+import { GitHubError } from "../ports/github.ts";
+import type { ControllerContext } from "./context.ts";
+import { vmPaths } from "./naming.ts";
+import { outcomeOf } from "./outcome.ts";
+import { phaseDurations, queueWaitMs } from "./phase-durations.ts";
+import { failureReasons, type HistoryEntry, type VmRecord } from "./vm-record.ts";
+
+export type TeardownResult = "removed" | "kept";
+
+/**
+ * `record.teardown` must say why. A `voluntary` teardown (scale-down, drain of an idle VM)
+ * deregisters the runner *first*: if GitHub says the runner just took a job, the VM is kept.
+ */
+export async function teardown(ctx: ControllerContext, record: VmRecord, options: { voluntary?: boolean } = {}): Promise<TeardownResult> {
+  const { config, clock, hypervisor } = ctx;
+  const reason = record.teardown?.reason ?? "orphan";
+  const log = ctx.logger.child({ runner: record.name, pool: record.pool, jobId: record.job?.id });
+  const previousPhase = record.phase;
+  const leaving: VmRecord = { ...record, phase: "tearing-down", teardown: record.teardown ?? { reason, detail: "", at: clock.now() } };
+  await ctx.records.put(leaving);
+
+  if (options.voluntary && leaving.runnerId !== undefined) {
+    try {
+      await ctx.github.deleteRunner(leaving.runnerId);
+    } catch (error) {
+      if (error instanceof GitHubError && error.status === 422) {
+        // GitHub refuses to remove a busy runner: it took a job a moment ago. Keep the VM.
+        log.info({ event: "teardown_kept", reason }, "runner became busy; keeping it");
+        const { teardown: _dropped, ...kept } = leaving;
+        await ctx.records.put({ ...kept, phase: previousPhase === "tearing-down" ? "idle" : previousPhase });
+        return "kept";
+      }
+      throw error;
+    }
+  }
+
+  const paths = vmPaths(config.paths.state, leaving.name);
+  await hypervisor.destroyDomain(leaving.name);
+  await hypervisor.undefineDomain(leaving.name);
+  await hypervisor.removeOverlay(paths.overlay);
+  await rm(paths.secret, { force: true });
+  if (!options.voluntary && leaving.runnerId !== undefined && mayStillBeRegistered(leaving)) {
+    await ctx.github.deleteRunner(leaving.runnerId);
+  }
+  leaving.times.tornDown = clock.now();
+
+  const entry = historyEntry(leaving);
+  await ctx.history.append(entry);
+  record.times = leaving.times;
+  countEnd(ctx, entry);
+  await keepLogIfFailed(leaving, paths.serialLog);
+  ctx.consoles.forget(leaving.name);
+  await ctx.records.remove(leaving.name);
+  log.info({ event: "vm_removed", reason, outcome: entry.outcome, detail: leaving.teardown!.detail }, "runner VM torn down");
+  return "removed";
+}
+
+/**
+ * GitHub removes an ephemeral runner by itself once its job completes; any other end (boot
+ * failure, timeout, drain, refusal) leaves a registration behind that we must delete. Skipping
+ * the call for completed jobs keeps steady-state API use at one call per job; a registration
+ * GitHub failed to remove is caught by the orphan sweep.
+ */
+function mayStillBeRegistered(record: VmRecord): boolean {
+  return record.teardown?.reason !== "completed";
+}
+
+function historyEntry(record: VmRecord): HistoryEntry {
+  const reason = record.teardown!.reason;
+  const entry: HistoryEntry = {
+    name: record.name,
+    pool: record.pool,
+    outcome: outcomeOf(record, reason),
+    reason,
+    detail: record.teardown!.detail,
+    times: record.times,
+  };
+  if (record.job) entry.job = record.job;
+  return entry;
+}
+
+function countEnd(ctx: ControllerContext, entry: HistoryEntry): void {
+  const { metrics } = ctx;
+  if (entry.outcome !== "unused") metrics.jobs.inc({ pool: entry.pool, outcome: entry.outcome });
+  if (failureReasons.has(entry.reason)) metrics.vmFailures.inc({ pool: entry.pool, reason: entry.reason });
+  for (const [phase, ms] of Object.entries(phaseDurations(entry.times))) {
+    metrics.phaseSeconds.observe({ pool: entry.pool, phase }, ms / 1000);
+  }
+  const wait = queueWaitMs(entry.times, entry.job);
+  if (wait !== undefined) metrics.queueWaitSeconds.observe({ pool: entry.pool }, wait / 1000);
+}
+
+/** Serial logs of failed VMs are the first thing an operator wants; the rest are dropped. */
+async function keepLogIfFailed(record: VmRecord, serialLog: string): Promise<void> {
+  if (failureReasons.has(record.teardown!.reason)) return;
+  await rm(serialLog, { force: true });
+}
