@@ -96,6 +96,16 @@ export interface Hypervisor {
   removeOverlay(path: string): Promise<void>;
 
   /**
+   * Makes a secret file the caller just wrote with mode 0600 (a JIT config for `fwCfg`) readable
+   * by the process that will read it at start, without making it readable by anyone else: QEMU
+   * under libvirt runs as its own user (libvirt's DAC label, e.g. libvirt-qemu), so the libvirt
+   * adapter chowns the file to that user and group and keeps the mode at 0600. The caller (root)
+   * can still delete it, and should, as soon as `startDomain` returns. Fails, naming the file, if
+   * it is missing or readable or writable by group or others.
+   */
+  shareSecretFile(path: string): Promise<void>;
+
+  /**
    * Subscribes to lifecycle events (a guest powering off, a domain starting). Events are hints
    * that make the reconcile loop react sooner; correctness never depends on receiving them.
    * Returns an unsubscribe function.
