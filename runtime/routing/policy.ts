@@ -7,7 +7,7 @@
  * those are people without write access and their code must not reach our hosts.
  */
 import { z } from "zod";
-import { labelSchema } from "../config/controller-config.ts";
+import { labelSchema, normalizeLabel } from "../labels/label-set.ts";
 import { parseOrThrow } from "../config/config-error.ts";
 
 /** Every `author_association` value GitHub documents. */
@@ -28,8 +28,6 @@ export type TrustableAssociation = (typeof trustableAssociations)[number];
 
 export const defaultSelfHostedLabels = ["self-hosted", "linux", "x64", "runner-fleet"] as const;
 export const defaultHostedRunsOn = "ubuntu-latest";
-
-const lower = (label: string): string => label.toLowerCase();
 
 export const routingPolicySchema = z
   .object({
@@ -52,14 +50,14 @@ export const routingPolicySchema = z
   })
   .strict()
   .superRefine((policy, ctx) => {
-    if (!policy.selfHostedRunsOn.map(lower).includes("self-hosted")) {
+    if (!policy.selfHostedRunsOn.map(normalizeLabel).includes("self-hosted")) {
       ctx.addIssue({ code: "custom", path: ["selfHostedRunsOn"], message: 'must include "self-hosted"' });
     }
     // A hosted label that a self-hosted runner also carries would send untrusted runs to it.
-    const selfHosted = new Set(policy.selfHostedRunsOn.map(lower));
+    const selfHosted = new Set(policy.selfHostedRunsOn.map(normalizeLabel));
     selfHosted.add("self-hosted");
     const hosted = typeof policy.hostedRunsOn === "string" ? [policy.hostedRunsOn] : policy.hostedRunsOn;
-    const shared = hosted.filter((label) => selfHosted.has(lower(label)));
+    const shared = hosted.filter((label) => selfHosted.has(normalizeLabel(label)));
     if (shared.length > 0) {
       ctx.addIssue({
         code: "custom",
