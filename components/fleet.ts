@@ -1,0 +1,104 @@
+/**
+ * The whole fleet, composed from validated stack config: the GitHub provider, the runner group,
+ * the routing variables of every repository, the webhooks, and every host.
+ */
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import { deriveAdminToken } from "./admin-token.ts";
+import type { ControllerBundle } from "./controller-bundle.ts";
+import { buildDashboard } from "./dashboard.ts";
+import { githubProviderArgs } from "./github-provider.ts";
+import { Host } from "./host.ts";
+import type { HostSummary } from "./host.ts";
+import { fleetLabelSet, poolLabelSets } from "./labels.ts";
+import { componentTypes } from "./resource-types.ts";
+import { Routing, routingVariables } from "./routing.ts";
+import { RunnerGroup } from "./runner-group.ts";
+import type { SecretValue } from "./secret-value.ts";
+import type { FleetConfig, HostSettings } from "./stack-config.ts";
+import { Webhook, webhookTargets } from "./webhook.ts";
+
+export interface FleetArgs {
+  config: FleetConfig;
+  bundle: ControllerBundle;
+}
+
+/** The operator's admin token, or one derived per host from the GitHub credential. */
+export function adminTokenFor(config: FleetConfig, host: Pick<HostSettings, "name">): SecretValue {
+  if (config.adminToken) return config.adminToken;
+  const credential = config.github.auth.kind === "app" ? config.github.auth.privateKey : config.github.auth.token;
+  return deriveAdminToken(credential, host.name);
+}
+
+/** Resource names for a repository: `owner/name` is not a valid name part. */
+export function repositoryResourceName(repository: string): string {
+  return repository.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+}
+
+export class Fleet extends pulumi.ComponentResource {
+  readonly hosts: HostSummary[];
+  readonly runnerGroupId: pulumi.Output<number>;
+  readonly routingVariables: Record<string, string>;
+  readonly labelSet: string[];
+  readonly poolLabelSets: Record<string, string[]>;
+  readonly webhookUrls: string[];
+  readonly dashboard: string;
+  readonly adminTokens: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(componentTypes.fleet, name, {}, opts);
+    const { config } = args;
+    const provider = new github.Provider(`${name}-github`, githubProviderArgs(config.github), { parent: this });
+
+    const group = new RunnerGroup(`${name}-group`, { github: config.github, group: config.runnerGroup, provider }, { parent: this });
+    this.runnerGroupId = group.groupId;
+
+    this.labelSet = fleetLabelSet(config.hosts, config.fleetLabel);
+    this.poolLabelSets = poolLabelSets(config.hosts, config.fleetLabel);
+    this.routingVariables = routingVariables({
+      trustedRouting: config.trustedRouting,
+      labelSet: this.labelSet,
+      poolLabelSets: this.poolLabelSets,
+    });
+    for (const repository of config.github.repositories) {
+      new Routing(
+        `${name}-routing-${repositoryResourceName(repository)}`,
+        { repository, variables: this.routingVariables, provider },
+        { parent: this },
+      );
+    }
+
+    const tokens: Record<string, string> = {};
+    const hosts = config.hosts.map((host) => {
+      const adminToken = adminTokenFor(config, host);
+      tokens[host.name] = adminToken.reveal();
+      return new Host(
+        `${name}-${host.name}`,
+        { host, fleet: config, runnerGroupId: group.groupId, bundle: args.bundle, adminToken },
+        { parent: this },
+      );
+    });
+    this.hosts = hosts.map((host) => host.summary);
+    this.adminTokens = pulumi.secret(tokens);
+
+    const webhook = config.webhook;
+    const targets = webhook ? webhookTargets(config.hosts, webhook.path) : [];
+    if (webhook) {
+      for (const target of targets) {
+        new Webhook(`${name}-webhook-${target.host}`, { github: config.github, target, secret: webhook.secret, provider }, { parent: this });
+      }
+    }
+    this.webhookUrls = targets.map((target) => target.url);
+
+    this.dashboard = JSON.stringify(buildDashboard(), null, 2);
+    this.registerOutputs({
+      repositories: config.github.repositories,
+      scope: config.github.scope,
+      githubAuth: config.github.auth.kind,
+      hosts: this.hosts.map((host) => ({ name: host.name, address: host.address })),
+      webhookUrls: this.webhookUrls,
+      runnerGroupId: this.runnerGroupId,
+      labelSet: this.labelSet,
+    });
+  }
+}
