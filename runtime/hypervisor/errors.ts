@@ -1,0 +1,35 @@
+/** Errors both hypervisor adapters throw for the same conditions (the contract suite checks them). */
+import type { DomainState } from "../ports/hypervisor.ts";
+
+export class DomainNotFoundError extends Error {
+  constructor(readonly domain: string) {
+    super(`domain ${domain} is not defined`);
+    this.name = "DomainNotFoundError";
+  }
+}
+
+/** Redefining or undefining a domain that is still running (or paused). */
+export class DomainStateError extends Error {
+  constructor(
+    readonly domain: string,
+    readonly state: DomainState,
+    action: string,
+  ) {
+    super(`cannot ${action} domain ${domain}: it is ${state}; destroy it first`);
+    this.name = "DomainStateError";
+  }
+}
+
+export class OverlayError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OverlayError";
+  }
+}
+
+export class SecretFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SecretFileError";
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The libvirt domain XML of a runner VM, rendered from a DomainSpec, and the controller's
+ * metadata read back out of libvirt's XML. Pure: no I/O, every interpolated value escaped.
+ */
+import type { DomainMetadata, DomainSpec, GuestForward, NetworkAttachment } from "../../ports/hypervisor.ts";
+import { validateDomainSpec } from "../spec-validation.ts";
+import { escapeXml, unescapeXml } from "./xml-text.ts";
+
+/** Namespace of the controller's bookkeeping element inside `<metadata>`. */
+export const metadataNamespace = "https://runner-fleet.dev/xmlns/domain/1";
+const qemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
+
+export interface DomainXmlOptions {
+  /**
+   * `qemu` runs guests under TCG (the lab: this machine's /dev/kvm is a nested software
+   * hypervisor that stock kernels crash on); production hosts with real KVM pick `kvm`.
+   */
+  domainType?: "qemu" | "kvm";
+  /** QEMU machine type. */
+  machine?: string;
+  /** Keeps the UUID of an existing definition: libvirt refuses to redefine a name with a new one. */
+  uuid?: string;
+  /** Program QEMU starts for each guest connection of a `user-restricted` forward. */
+  relayCommand?: string;
+}
+
+export const defaultDomainXmlOptions = {
+  domainType: "qemu",
+  machine: "pc",
+  relayCommand: "/usr/bin/socat",
+} as const satisfies DomainXmlOptions;
+
+const x = escapeXml;
+
+export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}): string {
+  validateDomainSpec(spec);
+  const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
+  const machine = options.machine ?? defaultDomainXmlOptions.machine;
+  const relay = options.relayCommand ?? defaultDomainXmlOptions.relayCommand;
+  // The relay lands inside a QEMU option string, where ',' separates options and ' ' arguments.
+  if (!/^\/[^\s,]+$/.test(relay)) throw new Error(`relayCommand must be an absolute path without spaces or commas: ${relay}`);
+  const userNet = spec.network.kind === "user-restricted";
+
+  const lines: string[] = [];
+  lines.push(`<domain type='${x(domainType)}'${userNet ? ` xmlns:qemu='${qemuNamespace}'` : ""}>`);
+  lines.push(`  <name>${x(spec.name)}</name>`);
+  if (options.uuid !== undefined) lines.push(`  <uuid>${x(options.uuid)}</uuid>`);
+  lines.push(`  <metadata>`);
+  lines.push(
+    `    <rf:runner xmlns:rf='${metadataNamespace}' pool='${x(spec.metadata.pool)}' created-at='${x(spec.metadata.createdAt)}'/>`,
+  );
+  lines.push(`  </metadata>`);
+  lines.push(`  <memory unit='MiB'>${spec.memoryMiB}</memory>`);
+  lines.push(`  <vcpu placement='static'>${spec.vcpus}</vcpu>`);
+
+  lines.push(`  <os>`);
+  lines.push(`    <type arch='x86_64' machine='${x(machine)}'>hvm</type>`);
+  if (spec.boot.kind === "kernel") {
+    lines.push(`    <kernel>${x(spec.boot.kernel)}</kernel>`);
+    lines.push(`    <initrd>${x(spec.boot.initrd)}</initrd>`);
+    lines.push(`    <cmdline>${x(spec.boot.cmdline)}</cmdline>`);
+  } else {
+    lines.push(`    <boot dev='hd'/>`);
+  }
+  lines.push(`  </os>`);
+
+  if (spec.fwCfg.length > 0) {
+    // QEMU reads each file once, at start; after that the file can (and should) be deleted.
+    lines.push(`  <sysinfo type='fwcfg'>`);
+    for (const entry of spec.fwCfg) lines.push(`    <entry name='${x(entry.name)}' file='${x(entry.file)}'/>`);
+    lines.push(`  </sysinfo>`);
+  }
+  // fw_cfg entries need ACPI; the guest's `poweroff -f` uses it too.
+  lines.push(`  <features><acpi/></features>`);
+  // Under TCG `max` is every CPU feature QEMU can emulate; with KVM, the host's own CPU.
+  lines.push(domainType === "kvm" ? `  <cpu mode='host-passthrough' check='none'/>` : `  <cpu mode='maximum' check='none'/>`);
+  lines.push(`  <clock offset='utc'/>`);
+  // One job per VM: any way the guest stops ends the domain, so the controller sees it shut off.
+  lines.push(`  <on_poweroff>destroy</on_poweroff>`);
+  lines.push(`  <on_reboot>destroy</on_reboot>`);
+  lines.push(`  <on_crash>destroy</on_crash>`);
+
+  lines.push(`  <devices>`);
+  lines.push(`    <disk type='file' device='disk'>`);
+  // The overlay is thrown away after the job: flushing it to stable storage is wasted work.
+  lines.push(`      <driver name='qemu' type='qcow2' cache='unsafe' discard='unmap'/>`);
+  lines.push(`      <source file='${x(spec.disk)}'/>`);
+  lines.push(`      <target dev='vda' bus='virtio'/>`);
+  lines.push(`    </disk>`);
+  lines.push(...renderLibvirtInterface(spec.network));
+  lines.push(`    <serial type='file'>`);
+  lines.push(`      <source path='${x(spec.serialLog)}'/>`);
+  lines.push(`      <target port='0'/>`);
+  lines.push(`    </serial>`);
+  lines.push(`    <controller type='usb' model='none'/>`);
+  lines.push(`    <memballoon model='none'/>`);
+  lines.push(`    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`);
+  lines.push(`  </devices>`);
+
+  if (spec.network.kind === "user-restricted") lines.push(...renderUserNetwork(spec.network.forwards, relay));
+  lines.push(`</domain>`);
+  return lines.join("\n") + "\n";
+}
+
+function renderLibvirtInterface(network: NetworkAttachment): string[] {
+  if (network.kind !== "libvirt-network") return [];
+  return [
+    `    <interface type='network'>`,
+    `      <source network='${x(network.network)}'/>`,
+    `      <model type='virtio'/>`,
+    ...(network.filter !== undefined ? [`      <filterref filter='${x(network.filter)}'/>`] : []),
+    `    </interface>`,
+  ];
+}
+
+/**
+ * QEMU user-mode networking with `restrict=on`: the guest reaches nothing but its forwards.
+ * libvirt has no XML for `guestfwd`, so the netdev and its NIC go through qemu:commandline.
+ *
+ * Each forward is `guestfwd=tcp:GUEST:PORT-cmd:socat ... TCP:HOST:PORT`: QEMU starts the relay
+ * once per guest connection, so any number of sequential (and parallel) HTTP connections work.
+ * Measured on QEMU 7.2 / libvirt 9.0: the chardev form `guestfwd=...-tcp:HOST:PORT` connects once
+ * when QEMU starts and carries exactly one guest connection (the second hangs), and the `-cmd:`
+ * form needs fork/exec, which libvirt's default seccomp sandbox (`spawn=deny`) answers by killing
+ * QEMU (SIGSYS) at the guest's first connection; hosts using this network kind therefore need
+ * `seccomp_sandbox = 0` in qemu.conf (scripts/setup-machine.sh sets it).
+ *
+ * The NIC is a JSON `-device`: QEMU creates JSON devices in command-line order, after libvirt's
+ * own, so its automatic PCI slot cannot collide with the slots libvirt assigned.
+ */
+function renderUserNetwork(forwards: GuestForward[], relay: string): string[] {
+  const netdev = ["user", "id=rfnet0", "restrict=on"];
+  for (const f of forwards) {
+    // socat's own error messages would otherwise go to the guest as if the server sent them.
+    netdev.push(`guestfwd=tcp:${f.guestAddress}:${f.guestPort}-cmd:${relay} -lf /dev/null STDIO TCP:${f.hostAddress}:${f.hostPort}`);
+  }
+  const device = JSON.stringify({ driver: "virtio-net-pci", netdev: "rfnet0", id: "rfnic0" });
+  return [
+    `  <qemu:commandline>`,
+    `    <qemu:arg value='-netdev'/>`,
+    `    <qemu:arg value='${x(netdev.join(","))}'/>`,
+    `    <qemu:arg value='-device'/>`,
+    `    <qemu:arg value='${x(device)}'/>`,
+    `  </qemu:commandline>`,
+  ];
+}
+
+const startTag = /<([A-Za-z_][\w.-]*):runner\b((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*\/?>/g;
+const attribute = /([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
+/**
+ * The controller's metadata in a domain's XML as libvirt returns it (`virsh dumpxml`), or
+ * undefined when the domain has none (defined by someone else) or it is incomplete.
+ */
+export function parseDomainMetadata(xml: string): DomainMetadata | undefined {
+  for (const match of xml.matchAll(startTag)) {
+    const prefix = match[1] as string;
+    const attributes = new Map<string, string>();
+    for (const a of (match[2] ?? "").matchAll(attribute)) {
+      attributes.set(a[1] as string, unescapeXml(a[2] ?? a[3] ?? ""));
+    }
+    if (attributes.get(`xmlns:${prefix}`) !== metadataNamespace) continue;
+    const pool = attributes.get("pool");
+    const createdAt = attributes.get("created-at");
+    if (pool === undefined || createdAt === undefined) return undefined;
+    return { pool, createdAt };
+  }
+  return undefined;
+}

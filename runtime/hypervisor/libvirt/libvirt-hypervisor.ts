@@ -1,0 +1,186 @@
+/**
+ * The Hypervisor port on libvirt: virsh and qemu-img through execFile (never a shell), domain
+ * XML from the pure renderer, lifecycle events from a long-running `virsh event` child.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { DomainInfo, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
+import { DomainNotFoundError, DomainStateError } from "../errors.ts";
+import { withCheckedSecretFile } from "../secret-file.ts";
+import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
+import { defaultDomainXmlOptions, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
+import { LifecycleEventStream } from "./lifecycle-events.ts";
+import { createQcow2Overlay } from "./qemu-img.ts";
+import { createVirsh, VirshError } from "./virsh.ts";
+import {
+  batchInspectCommand,
+  parseBatchInspect,
+  parseDacLabel,
+  parseDomainList,
+  parseDominfo,
+  type DacLabel,
+  type DomainInfoLines,
+} from "./virsh-output.ts";
+
+export interface LibvirtHypervisorOptions {
+  /** e.g. `qemu:///system`. */
+  uri: string;
+  /** `qemu` (TCG, the default) or `kvm`. */
+  domainType?: "qemu" | "kvm";
+  /** QEMU machine type (default `pc`). */
+  machine?: string;
+  /** Relay QEMU runs per guest connection of a `user-restricted` forward (default /usr/bin/socat). */
+  relayCommand?: string;
+  /** Format of the base images overlays are backed by (default qcow2). */
+  baseFormat?: string;
+  virshBinary?: string;
+  qemuImgBinary?: string;
+  /** Per virsh / qemu-img call (default 60 s). */
+  timeoutMs?: number;
+  /** Told when the event child dies and is restarted. */
+  onEventStreamRestart?: (info: { exitCode: number | null; delayMs: number }) => void;
+}
+
+export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hypervisor {
+  const virsh = createVirsh({ uri: options.uri, binary: options.virshBinary, timeoutMs: options.timeoutMs });
+  const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
+  const xmlOptions = { domainType, machine: options.machine, relayCommand: options.relayCommand };
+  let dacLabel: Promise<DacLabel | undefined> | undefined;
+
+  const events = new LifecycleEventStream({
+    spawnChild: () =>
+      spawn(options.virshBinary ?? "virsh", ["-q", "-c", options.uri, "event", "--loop", "--event", "lifecycle"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, LC_ALL: "C" },
+      }),
+    onRestart: options.onEventStreamRestart,
+  });
+
+  /** State and UUID of a domain, or undefined if libvirt does not know it. */
+  async function inspect(name: string): Promise<DomainInfoLines | undefined> {
+    try {
+      return parseDominfo(await virsh.run(["dominfo", "--domain", name]));
+    } catch (error) {
+      if (error instanceof VirshError && /failed to get domain|Domain not found/i.test(error.stderr)) return undefined;
+      throw error;
+    }
+  }
+
+  return {
+    async listDomains(prefix) {
+      const listed = parseDomainList(await virsh.run(["list", "--all", "--uuid", "--name"])).filter((d) =>
+        d.name.startsWith(prefix),
+      );
+      if (listed.length === 0) return [];
+      const marker = `rfsection${randomBytes(8).toString("hex")}:`;
+      // Errors for domains undefined in between go to stderr and leave their section empty;
+      // virsh still exits 0 in command-string mode, so nothing to catch here.
+      const output = await virsh.run([batchInspectCommand(listed.map((d) => d.uuid), marker)]);
+      const inspected = parseBatchInspect(output, marker);
+      const domains: DomainInfo[] = [];
+      for (const { uuid, name } of listed) {
+        const found = inspected.get(uuid);
+        if (found) domains.push({ name, state: found.state, metadata: parseDomainMetadata(found.xml) });
+      }
+      return domains;
+    },
+
+    async defineDomain(spec: DomainSpec) {
+      validateDomainSpec(spec);
+      const existing = await inspect(spec.name);
+      if (existing && (existing.state === "running" || existing.state === "paused")) {
+        throw new DomainStateError(spec.name, existing.state, "redefine");
+      }
+      const xml = renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid });
+      // The XML goes through stdin: no temporary file to clean up or to leak.
+      await virsh.run(["define", "--file", "/dev/stdin"], { input: xml });
+    },
+
+    async startDomain(name) {
+      validateDomainName(name);
+      try {
+        await virsh.run(["start", "--domain", name]);
+      } catch (error) {
+        const now = await inspect(name).catch(() => "unknown" as const);
+        if (now === undefined) throw new DomainNotFoundError(name);
+        if (now !== "unknown" && now.state === "running") return;
+        throw error;
+      }
+    },
+
+    async destroyDomain(name) {
+      validateDomainName(name);
+      try {
+        await virsh.run(["destroy", "--domain", name]);
+      } catch (error) {
+        // Idempotent: already stopped (the guest may power off at any moment) or missing.
+        const now = await inspect(name);
+        if (now === undefined || now.state === "shutoff" || now.state === "crashed") return;
+        throw error;
+      }
+    },
+
+    async undefineDomain(name) {
+      validateDomainName(name);
+      const existing = await inspect(name);
+      if (existing === undefined) return;
+      if (existing.state === "running" || existing.state === "paused") {
+        // libvirt would turn it into a transient domain that keeps running, unseen by listDomains' callers' cleanup.
+        throw new DomainStateError(name, existing.state, "undefine");
+      }
+      try {
+        await virsh.run(["undefine", "--domain", name, "--managed-save", "--snapshots-metadata"]);
+      } catch (error) {
+        if ((await inspect(name)) === undefined) return;
+        throw error;
+      }
+    },
+
+    createOverlay(base, path) {
+      return createQcow2Overlay(base, path, {
+        binary: options.qemuImgBinary,
+        baseFormat: options.baseFormat,
+        timeoutMs: options.timeoutMs,
+      });
+    },
+
+    async listOverlays(dir, prefix) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw error;
+      }
+      const volumes: VolumeInfo[] = [];
+      for (const name of names.filter((n) => n.startsWith(prefix)).sort()) {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (info?.isFile()) volumes.push({ path, sizeBytes: info.size });
+      }
+      return volumes;
+    },
+
+    async removeOverlay(path) {
+      await rm(path, { force: true });
+    },
+
+    async shareSecretFile(path) {
+      dacLabel ??= virsh.run(["capabilities"]).then((xml) => parseDacLabel(xml, domainType));
+      const label = await dacLabel.catch((error: unknown) => {
+        dacLabel = undefined;
+        throw error;
+      });
+      await withCheckedSecretFile(path, async (handle, info) => {
+        // Without a DAC model (qemu:///session) QEMU runs as the caller and can already read it.
+        if (label && (info.uid !== label.uid || info.gid !== label.gid)) await handle.chown(label.uid, label.gid);
+      });
+    },
+
+    watch(onEvent: (event: HypervisorEvent) => void) {
+      return events.subscribe(onEvent);
+    },
+  };
+}

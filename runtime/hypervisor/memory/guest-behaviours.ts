@@ -1,0 +1,98 @@
+/**
+ * What a guest of the in-memory hypervisor does once started. The promise a behaviour returns
+ * is the guest's life: when it settles, the guest has powered off (domain → shutoff, event).
+ * `signal` aborts when the domain is destroyed.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DomainSpec, GuestForward } from "../../ports/hypervisor.ts";
+import { runAgent, type AgentOptions } from "../../guest-agent/agent.ts";
+import { jitConfigFwCfgName } from "../../guest-agent/fw-cfg.ts";
+
+export interface GuestContext {
+  name: string;
+  spec: DomainSpec;
+  /** fw_cfg entries as QEMU read them at start (the files may already be gone). */
+  fwCfg: Map<string, Buffer>;
+  /** Appends a line to the domain's serial log. */
+  console(line: string): void;
+  signal: AbortSignal;
+}
+
+export type GuestBehaviour = (ctx: GuestContext) => Promise<void>;
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+/** The default: a guest that runs until it is destroyed. */
+export const waitsUntilDestroyed: GuestBehaviour = (ctx) => untilAborted(ctx.signal);
+
+/** A guest that hangs in boot: silent console, never a runner, runs until destroyed. */
+export const neverBoots: GuestBehaviour = (ctx) => untilAborted(ctx.signal);
+
+/** A guest that powers off by itself after `ms` (or earlier, destroyed). */
+export function powersOffAfter(ms: number): GuestBehaviour {
+  return (ctx) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      ctx.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+}
+
+/**
+ * Maps a URL a guest would dial to the host address its network forwards it to: the in-process
+ * equivalent of QEMU's guestfwd. URLs matching no forward are left alone (a `libvirt-network`
+ * guest reaches the host directly).
+ */
+export function forwardedUrl(url: URL, forwards: readonly GuestForward[]): URL {
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const forward = forwards.find((f) => f.guestAddress === url.hostname && f.guestPort === port);
+  if (!forward) return url;
+  const mapped = new URL(url.href);
+  mapped.hostname = forward.hostAddress;
+  mapped.port = String(forward.hostPort);
+  return mapped;
+}
+
+/**
+ * A guest running the real guest agent in-process, as the lab image does: it takes the JIT
+ * config from fw_cfg, reaches the server through the domain's forwards, runs one job and powers
+ * off. Without a JIT config it prints why and powers off at once, like the image's init.
+ */
+export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" | "clock" | "pollWaitSeconds" | "shell"> = {}): GuestBehaviour {
+  return async (ctx) => {
+    const jitConfig = ctx.fwCfg.get(jitConfigFwCfgName);
+    if (jitConfig === undefined) {
+      ctx.console(`runner-fleet-init: no JIT config in fw_cfg ${jitConfigFwCfgName}; powering off`);
+      return;
+    }
+    const forwards = ctx.spec.network.kind === "user-restricted" ? ctx.spec.network.forwards : [];
+    const workRoot = await mkdtemp(join(tmpdir(), "rf-guest-"));
+    try {
+      const result = await runAgent({
+        ...options,
+        jitConfig: jitConfig.toString("utf8"),
+        console: (line) => ctx.console(line),
+        rewriteUrl: (url) => forwardedUrl(url, forwards),
+        signal: ctx.signal,
+        workRoot,
+        cleanWorkFolder: true,
+      });
+      ctx.console(`runner-fleet-init: agent exited with ${result.exitCode}; powering off`);
+    } finally {
+      await rm(workRoot, { recursive: true, force: true });
+    }
+  };
+}
