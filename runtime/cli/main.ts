@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from "./exit-codes.ts";
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   route: () => import("./commands/route.ts"),
+  labels: () => import("./commands/labels.ts"),
 };
 
 function overview(): string {
