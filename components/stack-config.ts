@@ -98,7 +98,7 @@ function decode(raw: RawStackConfig, namespace: string, problems: string[]): Dec
     const isSecret = raw.secretKeys.has(key);
     if (text === undefined) {
       if (spec.default === undefined) problems.push(`${name}: is required (pulumi config set ${key} ...)`);
-      else out[key] = spec.default;
+      else out[key] = spec.secret ? wrapSecrets(spec.default) : spec.default;
       continue;
     }
     if (spec.secret) {
