@@ -39,7 +39,9 @@ export function installation(inst: Installation, account: Account, app: AppIdent
   const time = githubTime(inst.createdAt);
   return {
     id: inst.id,
-    account: simpleUser(account, urls),
+    // GitHub's description of `GET /app/installations` combines simple-user and enterprise with
+    // allOf, so the account carries the enterprise members (name, slug, timestamps) as well.
+    account: { ...simpleUser(account, urls), name: account.login, slug: account.login, created_at: time, updated_at: time },
     repository_selection: "all",
     access_tokens_url: `${urls.api}/app/installations/${inst.id}/access_tokens`,
     repositories_url: `${urls.api}/installation/repositories`,
