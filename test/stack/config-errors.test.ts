@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { checkControllerConfigs } from "../../components/controller-config-file.ts";
 import { parseStackConfig } from "../../components/stack-config.ts";
-import { devRepositories, devStack, hostsOf } from "./support/dev-stack.ts";
+import { devRepositories, devStack, hostsOf, parseMockConfig } from "./support/dev-stack.ts";
 import { runProgram } from "./support/mock-program.ts";
 import { generateDevSecrets } from "./support/stand-ins.ts";
 
@@ -251,10 +251,7 @@ describe("bad stack config", () => {
   });
 
   it("reports what the controller's own parser would refuse, per host", () => {
-    const { config } = devStack(undefined, {}, secrets);
-    const values = Object.fromEntries(Object.entries(config.values).map(([k, v]) => [k.slice("runner-fleet:".length), v]));
-    const secretKeys = new Set(config.secretKeys.map((k) => k.slice("runner-fleet:".length)));
-    const fleet = parseStackConfig({ values, secretKeys });
+    const fleet = parseMockConfig(devStack(undefined, {}, secrets).config);
     expect(checkControllerConfigs(fleet)).toEqual([]);
     // A config the stack schema cannot produce, to show the controller's verdict is passed on.
     fleet.hosts[0]!.pools = [];

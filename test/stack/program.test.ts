@@ -10,11 +10,11 @@ import { hostLayout } from "../../runtime/controller/endpoints.ts";
 import { metricCatalog } from "../../runtime/observability/metric-catalog.ts";
 import { configInstallCommand, hostPackages } from "../../components/host-scripts.ts";
 import { imageFileName, imagePath, imageRecipe, recipeHash, renderBuildScript } from "../../components/image-recipe.ts";
+import type { ImageRecipe } from "../../components/image-recipe.ts";
 import { renderNetworkXml, renderNwfilterXml } from "../../components/libvirt-network.ts";
 import { providerResourceTypes as t } from "../../components/resource-types.ts";
 import { renderUnits } from "../../components/systemd-units.ts";
-import type { ImageSettings } from "../../components/stack-config.ts";
-import { devRepositories, devStack, hostsOf } from "./support/dev-stack.ts";
+import { devRepositories, devStack, hostsOf, parseMockConfig } from "./support/dev-stack.ts";
 import type { DevStack } from "./support/dev-stack.ts";
 import { resolve, runProgram } from "./support/mock-program.ts";
 import type { Recorder, Registration } from "./support/mock-program.ts";
@@ -22,8 +22,6 @@ import { isSecretWrapped, reveal } from "./support/secret-inputs.ts";
 import { readStackFile } from "./support/stack-file.ts";
 import { devStackPath } from "./support/dev-stack.ts";
 
-const devImage = readStackFile(devStackPath)["runner-fleet:image"] as ImageSettings;
-const recipe = imageRecipe({ release: "bookworm", cloudImageVersion: "latest", packages: [], user: "runner", diskGiB: 20, ...devImage }, "x64");
 
 interface Connection {
   host: string;
@@ -34,11 +32,13 @@ interface Connection {
 }
 
 let stack: DevStack;
+let recipe: ImageRecipe;
 let recorder: Recorder;
 let outputs: Record<string, unknown>;
 
 beforeAll(async () => {
   stack = devStack();
+  recipe = imageRecipe(parseMockConfig(stack.config).image, "x64");
   ({ recorder, outputs } = await runProgram(stack.config, devRepositories));
 });
 

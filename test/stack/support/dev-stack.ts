@@ -1,5 +1,7 @@
 /** The dev stack (Pulumi.dev.yaml) as mock config, optionally edited, with fresh stand-in secrets. */
 import { fileURLToPath } from "node:url";
+import { parseStackConfig } from "../../../components/stack-config.ts";
+import type { FleetConfig } from "../../../components/stack-config.ts";
 import type { MockRepository } from "./mock-program.ts";
 import { readStackFile, toMockConfig } from "./stack-file.ts";
 import type { MockConfig } from "./stack-file.ts";
@@ -33,4 +35,13 @@ export function devStack(
 /** The dev stack's hosts list, for edits. */
 export function hostsOf(config: Record<string, unknown>): Record<string, unknown>[] {
   return config["runner-fleet:hosts"] as Record<string, unknown>[];
+}
+
+/** The mock config parsed the way the program parses it (for computing expected values). */
+export function parseMockConfig(config: MockConfig): FleetConfig {
+  const strip = (key: string) => key.slice("runner-fleet:".length);
+  return parseStackConfig({
+    values: Object.fromEntries(Object.entries(config.values).map(([k, v]) => [strip(k), v])),
+    secretKeys: new Set(config.secretKeys.map(strip)),
+  });
 }
