@@ -11,7 +11,8 @@ import { parseControllerConfig, type ControllerConfig } from "../../config/contr
 import { formatFinding, lintWorkflow, type LintFinding } from "../../labels/lint.ts";
 import { parseLabelPolicy, type LabelPolicy } from "../../labels/policy.ts";
 import { preflight, type PreflightReport, type QueuedJob } from "../../labels/preflight.ts";
-import { parseQueuedJobs } from "../../labels/queued-jobs.ts";
+import { collectQueuedJobs, parseQueuedJobs } from "../../labels/queued-jobs.ts";
+import { GitHubError } from "../../ports/github.ts";
 import type { Command, CommandIO } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
 
@@ -19,7 +20,7 @@ export const defaultPolicyPath = ".github/runner-fleet-labels.yml";
 const defaultWorkflowPath = ".github/workflows";
 
 const usage = `usage: fleet labels lint [--policy FILE] [--json] [PATHS...]
-       fleet labels preflight --config FILE --jobs FILE [--policy FILE] [--json]
+       fleet labels preflight --config FILE [--jobs FILE] [--policy FILE] [--json]
 
 lint       checks the runs-on of workflow files against the label policy; PATHS are files or
            directories of *.yml/*.yaml (default ${defaultWorkflowPath}). Findings print as
@@ -29,9 +30,10 @@ preflight  from the queued jobs, prints the minimal label set that covers them, 
 
   --policy FILE   label policy, YAML or JSON (lint: default ${defaultPolicyPath};
                   preflight: only when given)
-  --config FILE   controller config (JSON or YAML): its pools and repositories
-  --jobs FILE     queued jobs: a JSON array of {id, repository, labels}, or GitHub's
-                  {"jobs": [...]} response (only status "queued" counts)
+  --config FILE   controller config (JSON or YAML): its pools, repositories and GitHub access
+  --jobs FILE     queued jobs from a file instead of GitHub: a JSON array of
+                  {id, repository, labels}, or GitHub's {"jobs": [...]} response (only
+                  status "queued" counts)
   --json          one JSON object on stdout
 
 Exit codes: 0 clean, 3 findings (lint) or unservable jobs (preflight), 2 bad flags or files,
@@ -95,12 +97,8 @@ async function runPreflight(argv: string[], io: CommandIO): Promise<number> {
   return report.unservable.length === 0 ? ExitCode.ok : ExitCode.degraded;
 }
 
-/**
- * Queued jobs from --jobs, or else from GitHub. Reading GitHub needs the Octokit adapter
- * (runtime/github/octokit-github.ts), which this build does not wire yet: returns undefined
- * after saying so, and the command exits 4 (GitHub unreachable).
- */
-async function queuedJobs(_config: ControllerConfig, jobsFile: string | undefined, io: CommandIO): Promise<QueuedJob[] | undefined> {
+/** Queued jobs from --jobs, or else from GitHub (undefined, after saying why, when unreachable). */
+async function queuedJobs(config: ControllerConfig, jobsFile: string | undefined, io: CommandIO): Promise<QueuedJob[] | undefined> {
   if (jobsFile !== undefined) {
     try {
       return parseQueuedJobs(parseStructured("--jobs", jobsFile), `--jobs ${jobsFile}`);
@@ -109,10 +107,22 @@ async function queuedJobs(_config: ControllerConfig, jobsFile: string | undefine
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
   }
-  io.stderr.write(
-    "fleet labels preflight: reading queued jobs from GitHub is not wired in this build; pass --jobs FILE\n",
-  );
-  return undefined;
+  const { createOctokitGitHub } = await import("../../github/octokit-github.ts");
+  const github = createOctokitGitHub({
+    apiUrl: config.github.apiUrl,
+    auth: config.github.auth,
+    scope: config.github.scope,
+    // An operator command: fail fast rather than wait out rate limits.
+    retries: 1,
+    rateLimitRetries: 0,
+  });
+  try {
+    return await collectQueuedJobs(github, config.github.repositories);
+  } catch (error) {
+    if (!(error instanceof GitHubError)) throw error;
+    io.stderr.write(`fleet labels preflight: cannot read queued jobs from ${config.github.apiUrl}: ${error.message}\n`);
+    return undefined;
+  }
 }
 
 function formatReport(report: PreflightReport): string {

@@ -162,12 +162,6 @@ describe("fleet labels preflight", () => {
     ]);
   });
 
-  it("says GitHub cannot be read yet without --jobs, exit 4", async () => {
-    const result = await fleet(dir, "labels", "preflight", "--config", write("controller.json", JSON.stringify(config)));
-    expect(result.code).toBe(4);
-    expect(result.stderr).toContain("pass --jobs FILE");
-  });
-
   it.each([
     [[], "--config FILE is required"],
     [["--config", "CONFIG", "--jobs", "/nonexistent.json"], "--jobs /nonexistent.json: cannot read the file (ENOENT)"],
