@@ -99,7 +99,7 @@ export function lintWorkflow(text: string, file: string, policy: LabelPolicy): L
       doc,
       jobId,
       jobIds,
-      needs: needsOf(job),
+      needs: needsOf(doc, job),
       matrix: deref(doc, job.getIn(["strategy", "matrix"], true) as Node | undefined),
       policy,
       report: (node, code, message) => at(node, code, message, jobId),
@@ -132,11 +132,10 @@ function deref(doc: Document, node: Node | null | undefined): Node | null | unde
   return current;
 }
 
-function needsOf(job: YAMLMap): string[] {
-  const value = (job.toJSON() as Record<string, unknown>).needs;
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-  return [];
+function needsOf(doc: Document, job: YAMLMap): string[] {
+  const needs = deref(doc, job.get("needs", true) as Node | undefined);
+  const items = isSeq(needs) ? needs.items.map((item) => deref(doc, item as Node)) : [needs];
+  return items.flatMap((item) => (isScalar(item) && typeof item.value === "string" ? [item.value] : []));
 }
 
 const wholeExpression = /^\$\{\{\s*([\s\S]*?)\s*\}\}$/;

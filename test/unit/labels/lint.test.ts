@@ -165,6 +165,22 @@ describe("matrix expressions", () => {
 });
 
 describe("anchors", () => {
+  it("follows aliases in needs", () => {
+    const text = [
+      "x-route: &route route",
+      "jobs:",
+      "  route:",
+      "    runs-on: ubuntu-latest",
+      "  build:",
+      "    needs: [*route]",
+      "    runs-on: ${{ fromJSON(needs.route.outputs.runs-on) }}",
+      "  test:",
+      "    needs: *route",
+      "    runs-on: ${{ fromJSON(needs.route.outputs.runs-on) }}",
+    ].join("\n");
+    expect(lint(text)).toEqual([]);
+  });
+
   it("follows aliases to the labels they name", () => {
     const text = "on: push\nx-runner: &fleet [self-hosted, linux, x64]\njobs:\n  build:\n    runs-on: *fleet\n";
     const findings: LintFinding[] = lintWorkflow(text, "ci.yml", policy);
