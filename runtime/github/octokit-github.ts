@@ -37,7 +37,10 @@ export interface OctokitOptions {
   /** `https://api.github.com`, `https://ghe.example.com/api/v3`, or the emulator's URL. */
   apiUrl: string;
   auth: GitHubAuth;
-  /** Called for every HTTP attempt (retries included), e.g. to count API calls in metrics. */
+  /**
+   * Called for every HTTP attempt, retries included (except auth-app's own retry of a token
+   * request after correcting clock skew), e.g. to count API calls in metrics.
+   */
   onApiCall?: (route: string, status: number) => void;
   /** Called with every response's rate-limit headers. */
   onRateLimit?: (info: RateLimitInfo) => void;
@@ -72,7 +75,7 @@ interface HookOptions {
 const apiCallHook: Parameters<typeof Octokit.plugin>[0] = (octokit, pluginOptions) => {
   const options = pluginOptions as HookOptions;
   octokit.hook.wrap("request", async (request, requestOptions) => {
-    const route = `${requestOptions.method} ${requestOptions.url}`;
+    const route = `${requestOptions.method} ${routeTemplate(requestOptions.url, requestOptions.baseUrl)}`;
     try {
       const response = await request(requestOptions);
       options.onAttempt?.(route, response.status, response.headers as Record<string, unknown>);
@@ -88,6 +91,26 @@ const apiCallHook: Parameters<typeof Octokit.plugin>[0] = (octokit, pluginOption
 
 const FleetOctokit = Octokit.plugin(apiCallHook, throttling, retry);
 export type FleetOctokit = InstanceType<typeof FleetOctokit>;
+
+/** Templates of the routes this module calls, for low-cardinality route labels. */
+const knownRoutes = [
+  "/orgs/{org}/actions/runners",
+  "/repos/{owner}/{repo}/actions/runners",
+  "/repos/{owner}/{repo}/actions/runs",
+  "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+].map((template) => ({ template, pattern: new RegExp(`^${template.replace(/\{\w+\}/g, "[^/]+")}$`) }));
+
+/**
+ * The route template of a request. Most calls carry it (`/orgs/{org}/...`); pages after the
+ * first (`paginate`) carry the absolute URL from the Link header instead, mapped back here.
+ */
+export function routeTemplate(url: string, baseUrl: string): string {
+  if (url.includes("{")) return url;
+  let path = url.split("?")[0]!;
+  if (path.startsWith(baseUrl)) path = path.slice(baseUrl.length);
+  else if (/^https?:\/\//.test(path)) path = new URL(path).pathname.replace(/^\/api\/v3(?=\/)/, "");
+  return knownRoutes.find((r) => r.pattern.test(path))?.template ?? path.replace(/\/\d+(?=\/|$)/g, "/{id}");
+}
 
 function rateLimitFrom(headers: Record<string, unknown> | undefined): RateLimitInfo | undefined {
   const limit = Number(headers?.["x-ratelimit-limit"]);
