@@ -6,6 +6,7 @@ import type { Command, CommandIO } from "./command.ts";
 import { ExitCode, UsageError } from "./exit-codes.ts";
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
+  emulator: () => import("./commands/emulator.ts"),
   route: () => import("./commands/route.ts"),
   labels: () => import("./commands/labels.ts"),
 };
