@@ -4,8 +4,8 @@ import { buildDashboard } from "../../components/dashboard.ts";
 import { metricCatalog } from "../../runtime/observability/metric-catalog.ts";
 
 const dashboard = buildDashboard();
-const catalogNames = Object.values(metricCatalog).map((metric) => metric.name);
-const histogramNames = Object.values(metricCatalog)
+const catalogNames: string[] = Object.values(metricCatalog).map((metric) => metric.name);
+const histogramNames: string[] = Object.values(metricCatalog)
   .filter((metric) => metric.kind === "histogram")
   .map((metric) => metric.name);
 const queries = dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ panel: panel.title, expr: target.expr })));
