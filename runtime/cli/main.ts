@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from "./exit-codes.ts";
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   emulator: () => import("./commands/emulator.ts"),
+  controller: () => import("./commands/controller.ts"),
   route: () => import("./commands/route.ts"),
   labels: () => import("./commands/labels.ts"),
 };

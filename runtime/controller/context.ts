@@ -19,9 +19,4 @@ export interface ControllerContext {
   consoles: ConsoleReader;
   metrics: Metrics;
   logger: Logger;
-  /**
-   * Makes a freshly written secret file readable by the hypervisor process (QEMU may run as
-   * its own user) without making it readable by anyone else. Provided by the hypervisor adapter.
-   */
-  shareSecretFile: (path: string) => Promise<void>;
 }

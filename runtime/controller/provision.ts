@@ -43,7 +43,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
 
     failedStep = "define_error";
     await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);
-    await ctx.shareSecretFile(paths.secret);
+    await hypervisor.shareSecretFile(paths.secret);
     await hypervisor.defineDomain(domainSpecFor(config, pool, name, paths, clock.now()));
     record.times.defined = clock.now();
 

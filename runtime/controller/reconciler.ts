@@ -166,6 +166,9 @@ export class Reconciler {
     const { config, hypervisor } = ctx;
     const now = ctx.clock.now();
     const dirs = stateDirs(config.paths.state);
+    // Taken before anything is read: an action that finishes while we read has left its VM in
+    // a state the records may not show yet, so it must still count as in flight.
+    const inFlight = new Set(this.inFlight.keys());
     // Resources first, records last: anything created after this point has a record we will see.
     const [domains, overlays, secrets] = await Promise.all([
       hypervisor.listDomains(this.prefix),
@@ -174,7 +177,7 @@ export class Reconciler {
     ]);
     const records = await ctx.records.list();
     this.health.drainingSince = await readDrainFlag(config.paths.state);
-    await this.observeGitHub(now);
+    const runners = await this.observeGitHub(now);
 
     const consoles = new Map<string, ConsoleMarks>();
     const live = new Set(domains.map((d) => d.name));
@@ -188,7 +191,7 @@ export class Reconciler {
       now,
       records,
       domains,
-      runners: this.runners,
+      runners,
       consoles,
       overlays,
       secrets,
@@ -197,20 +200,25 @@ export class Reconciler {
       history: await ctx.history.read(),
       drainingSince: this.health.drainingSince,
       shuttingDownSince: this.health.shuttingDownSince,
-      inFlight: new Set(this.inFlight.keys()),
+      inFlight,
     };
   }
 
-  /** Reads GitHub when due. A failure leaves the last answer in place and is reported in health. */
-  private async observeGitHub(now: number): Promise<void> {
+  /**
+   * Reads GitHub when due. Returns the runner list only when it was read in this pass: a cached
+   * list would show runners that teardowns have since removed as orphans.
+   */
+  private async observeGitHub(now: number): Promise<RunnerInfo[] | undefined> {
     const { ctx } = this;
     const { config, github } = ctx;
     const runnersDue = this.kickedGitHub || now - this.runnersReadAt >= config.timing.reconcileSeconds * 1000;
     const jobsDue = this.jobsPolledAt === 0 || now - this.jobsPolledAt >= config.timing.jobPollSeconds * 1000;
     this.kickedGitHub = false;
+    let fresh: RunnerInfo[] | undefined;
     try {
       if (runnersDue) {
-        this.runners = await github.listRunners(this.prefix);
+        fresh = await github.listRunners(this.prefix);
+        this.runners = fresh;
         this.runnersReadAt = now;
       }
       if (jobsDue) {
@@ -228,6 +236,7 @@ export class Reconciler {
     }
     this.health.rateLimit = github.rateLimit();
     if (this.health.rateLimit) ctx.metrics.githubRateLimitRemaining.set(this.health.rateLimit.remaining);
+    return fresh;
   }
 
   private async checkTrust(updates: readonly VmRecord[]): Promise<Action[]> {

@@ -92,7 +92,7 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
   if (marks.listening || runner?.status === "online" || tookJob) record.times.online ??= now;
   if (tookJob) {
     record.phase = "busy";
-    record.times.assigned ??= assignment?.startedAt ?? now;
+    record.times.assigned ??= assignedAt(assignment?.startedAt, now);
   } else if (record.times.online !== undefined) {
     record.phase = "idle";
   } else {
@@ -126,6 +126,14 @@ function mergeJob(record: VmRecord, view: VmView): void {
   const conclusion = assignment?.job.conclusion ?? conclusionOf(marks.result);
   if (conclusion) job.conclusion = conclusion;
   record.job = job;
+}
+
+/**
+ * GitHub's `started_at` has one-second resolution, so a start we see as it happens is timed by
+ * our own clock. Only a start we learn of late (say, after a controller restart) takes GitHub's.
+ */
+function assignedAt(startedAt: number | undefined, now: number): number {
+  return startedAt !== undefined && now - startedAt > 2_000 ? startedAt : now;
 }
 
 function seconds(ms: number): string {

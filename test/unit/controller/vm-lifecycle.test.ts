@@ -37,18 +37,16 @@ describe("advanceVm", () => {
     expect(step.record.phase).toBe("idle");
   });
 
-  it("becomes busy on a webhook assignment and keeps the job", () => {
-    const step = advanceVm(
-      view({
-        record: record({ phase: "idle", times: { requested: t0, started: t0, online: t0 + 10 } }),
-        assignment: { runnerName: "x", job: { id: 5, runId: 50, repository: "acme/app", queuedAt: t0 + 20 }, startedAt: t0 + 30, completed: false },
-      }),
-      t0 + 40,
-      timing,
-    );
+  it("becomes busy on a webhook assignment and keeps the job, timed by its own clock", () => {
+    const idle = record({ phase: "idle", times: { requested: t0, started: t0, online: t0 + 10 } });
+    const assignment = { runnerName: "x", job: { id: 5, runId: 50, repository: "acme/app", queuedAt: t0 + 20 }, startedAt: t0 + 30, completed: false };
+    const step = advanceVm(view({ record: idle, assignment }), t0 + 40, timing);
     expect(step.record.phase).toBe("busy");
-    expect(step.record.times.assigned).toBe(t0 + 30);
+    // GitHub's started_at has one-second resolution: a start seen as it happens is timed now.
+    expect(step.record.times.assigned).toBe(t0 + 40);
     expect(step.record.job).toMatchObject({ id: 5, runId: 50 });
+    // A start learned of late (after a restart) keeps GitHub's time.
+    expect(advanceVm(view({ record: idle, assignment }), t0 + 60_000, timing).record.times.assigned).toBe(t0 + 30);
   });
 
   it("tears down on boot timeout, but not before", () => {

@@ -1,0 +1,172 @@
+/**
+ * The controller process: wires config, adapters, the reconcile loop and the HTTP server, and
+ * handles shutdown. Everything with a decision in it lives elsewhere; this file only connects.
+ */
+import { mkdir } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import type { ControllerConfig } from "../config/controller-config.ts";
+import { createOctokitGitHub } from "../github/octokit-github.ts";
+import { createLibvirtHypervisor } from "../hypervisor/libvirt/libvirt-hypervisor.ts";
+import { createMemoryHypervisor } from "../hypervisor/memory/memory-hypervisor.ts";
+import { runsGuestAgent } from "../hypervisor/memory/guest-behaviours.ts";
+import type { Logger } from "../log/logger.ts";
+import { createMetrics, type Metrics } from "../observability/metrics.ts";
+import { systemClock, type Clock } from "../ports/clock.ts";
+import type { GitHub } from "../ports/github.ts";
+import type { Hypervisor } from "../ports/hypervisor.ts";
+import { ConsoleReader } from "./console-reader.ts";
+import { watchConsoles } from "./console-watch.ts";
+import type { ControllerContext } from "./context.ts";
+import { DemandTracker } from "./demand-tracker.ts";
+import { clearDrainFlag, setDrainFlag } from "./drain-flag.ts";
+import { assessHealth } from "./health.ts";
+import { HistoryStore } from "./history-store.ts";
+import { createControllerServer } from "./http-server.ts";
+import { stateDirs } from "./naming.ts";
+import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+import { RecordStore } from "./record-store.ts";
+import { createTrustCheck } from "./trust-check.ts";
+import { createWebhookIntake } from "./webhook-intake.ts";
+
+export interface ControllerOptions {
+  config: ControllerConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Adapters to use instead of the ones the config names (tests). */
+  hypervisor?: Hypervisor;
+  github?: GitHub;
+  metrics?: Metrics;
+  reconciler?: ReconcilerOptions;
+}
+
+export interface RunningController {
+  /** Base URL of the HTTP server. */
+  url: string;
+  reconciler: Reconciler;
+  context: ControllerContext;
+  /** SIGTERM semantics: drain this process's VMs (within the grace period), then stop. */
+  shutdown(): Promise<void>;
+  /** Stops at once, leaving VMs as they are (what a crash does; tests use it). */
+  abandon(): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? createMetrics();
+  await prepareStateDir(config.paths.state);
+
+  const hypervisor = options.hypervisor ?? createHypervisor(config);
+  const github =
+    options.github ??
+    createOctokitGitHub({
+      apiUrl: config.github.apiUrl,
+      scope: config.github.scope,
+      auth: config.github.auth,
+      logger,
+      clock,
+      onApiCall: (route, status) => metrics.githubApiCalls.inc({ route, status: String(status) }),
+    });
+  if (config.github.auth.kind === "token") logger.warn({ event: "pat_in_use" }, "using the break-glass personal access token instead of the GitHub App");
+
+  const context: ControllerContext = {
+    config,
+    hypervisor,
+    github,
+    clock,
+    records: new RecordStore(config.paths.state),
+    history: new HistoryStore(config.paths.state),
+    consoles: new ConsoleReader(),
+    metrics,
+    logger,
+  };
+  await context.records.init();
+  const demand = new DemandTracker();
+  const reconciler = new Reconciler(context, demand, { refuseJob: createTrustCheck(github), ...options.reconciler });
+  const unwatchHypervisor = hypervisor.watch(() => reconciler.kick());
+  const unwatchConsoles = watchConsoles(stateDirs(config.paths.state).logs, () => reconciler.kick());
+
+  const server = createControllerServer({
+    logger,
+    metrics,
+    status: () => reconciler.lastResult()?.status,
+    inventory: () => reconciler.lastResult()?.inventory,
+    health: () => assessHealth(reconciler.health, clock.now(), config.timing.reconcileSeconds * 1000),
+    ...(config.webhook
+      ? {
+          webhook: {
+            path: config.webhook.path,
+            handle: createWebhookIntake({ secret: config.webhook.secret, demand, clock, metrics, logger, onChange: () => reconciler.kick() }),
+          },
+        }
+      : {}),
+    ...(config.adminToken
+      ? {
+          admin: {
+            token: config.adminToken,
+            drain: async () => {
+              await setDrainFlag(config.paths.state, clock.now());
+              reconciler.kick();
+            },
+            resume: async () => {
+              await clearDrainFlag(config.paths.state);
+              reconciler.kick();
+            },
+          },
+        }
+      : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
+
+  // The first pass reconciles whatever a previous run (or a crash) left behind.
+  const loop = new AbortController();
+  const running = reconciler.run(loop.signal);
+  logger.info({ event: "controller_started", url, host: config.host.name, pools: config.pools.map((p) => p.name) }, "controller started");
+
+  const close = async () => {
+    unwatchHypervisor();
+    unwatchConsoles();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+  };
+  return {
+    url,
+    reconciler,
+    context,
+    shutdown: async () => {
+      logger.info({ event: "shutdown_begin", graceSeconds: config.timing.drainGraceSeconds }, "SIGTERM: draining");
+      reconciler.beginShutdown();
+      await running;
+      await reconciler.settle();
+      loop.abort();
+      await close();
+      logger.info({ event: "shutdown_done" }, "controller stopped");
+    },
+    abandon: async () => {
+      loop.abort();
+      await running;
+      await close();
+    },
+  };
+}
+
+function createHypervisor(config: ControllerConfig): Hypervisor {
+  if (config.hypervisor.driver === "memory") return createMemoryHypervisor({ guest: runsGuestAgent() });
+  return createLibvirtHypervisor({ uri: config.libvirt.uri, domainType: config.hypervisor.domainType });
+}
+
+/**
+ * Records stay private to root; QEMU (its own user under libvirt) must traverse to the overlay,
+ * secret and log directories, so those are 0711: enter, but not list.
+ */
+async function prepareStateDir(stateDir: string): Promise<void> {
+  const dirs = stateDirs(stateDir);
+  await mkdir(stateDir, { recursive: true, mode: 0o711 });
+  await mkdir(dirs.records, { recursive: true, mode: 0o700 });
+  for (const dir of [dirs.overlays, dirs.secrets, dirs.logs]) await mkdir(dir, { recursive: true, mode: 0o711 });
+}
