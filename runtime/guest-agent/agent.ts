@@ -11,6 +11,7 @@ import { systemClock, type Clock } from "../ports/clock.ts";
 import { decodeJitConfig, type DecodedJitConfig } from "../protocol/jit-config.ts";
 import { runnerConsole, type Conclusion, type JobMessage } from "../protocol/runner-api.ts";
 import { defaultBackoff, type BackoffPolicy } from "./backoff.ts";
+import { nodeHttpFetch, type FetchLike } from "./http-transport.ts";
 import { AbortedError, createRunnerClient, RunnerProtocolError, type RunnerClient } from "./runner-client.ts";
 import { runStep } from "./step-runner.ts";
 
@@ -45,7 +46,8 @@ export interface AgentOptions {
   jitConfig: string;
   /** Receives console lines (the serial console in a VM). */
   console: (line: string) => void;
-  fetch?: typeof fetch;
+  /** HTTP client; defaults to `nodeHttpFetch` (global fetch works too). */
+  fetch?: FetchLike;
   /** Maps the ServerUrl's address to the one to dial (what guestfwd does for a real guest). */
   rewriteUrl?: (url: URL) => URL;
   signal?: AbortSignal;
@@ -80,7 +82,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const client = createRunnerClient({
     serverUrl: config.runner.ServerUrl,
     token: config.credentials.Data.AccessToken,
-    fetch: options.fetch ?? fetch,
+    fetch: options.fetch ?? nodeHttpFetch,
     rewriteUrl: options.rewriteUrl,
     backoff: options.backoff ?? defaultBackoff,
     clock: options.clock ?? systemClock,

@@ -13,6 +13,7 @@ import {
   type StepReport,
 } from "../protocol/runner-api.ts";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
+import type { FetchLike, ResponseLike } from "./http-transport.ts";
 
 export class RunnerProtocolError extends Error {
   constructor(
@@ -35,7 +36,7 @@ export class AbortedError extends Error {
 export interface RunnerClientOptions {
   serverUrl: string;
   token: string;
-  fetch: typeof fetch;
+  fetch: FetchLike;
   /** Maps the URL in the JIT config to the one to dial (the in-process agent's "guestfwd"). */
   rewriteUrl?: (url: URL) => URL;
   backoff: BackoffPolicy;
@@ -60,7 +61,7 @@ const requestGraceMs = 15_000;
 export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   const base = new URL(options.serverUrl.endsWith("/") ? options.serverUrl : `${options.serverUrl}/`);
 
-  async function request(method: string, path: string, body: unknown, timeoutMs: number): Promise<Response> {
+  async function request(method: string, path: string, body: unknown, timeoutMs: number): Promise<ResponseLike> {
     let url = new URL(path, base);
     if (options.rewriteUrl) url = options.rewriteUrl(url);
     const what = `${method} ${path.replace(/\?.*$/, "")}`;
@@ -83,7 +84,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
         if (response.status < 500 && response.status !== 429) return response;
         status = response.status;
         reason = `HTTP ${response.status}`;
-        await response.body?.cancel().catch(() => undefined);
+        await drain(response);
       } catch (error) {
         if (options.signal?.aborted) throw new AbortedError();
         reason = timeout.timedOut ? `no answer within ${timeoutMs} ms` : describeFetchError(error);
@@ -99,7 +100,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     }
   }
 
-  async function expect(response: Response, what: string, statuses: number[]): Promise<void> {
+  async function expect(response: ResponseLike, what: string, statuses: number[]): Promise<void> {
     if (statuses.includes(response.status)) return;
     const text = await response.text().catch(() => "");
     throw new RunnerProtocolError(`${what} answered HTTP ${response.status}${text ? `: ${text.slice(0, 300)}` : ""}`, response.status);
@@ -123,26 +124,32 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     async reportStep(jobId, report) {
       const response = await request("POST", runnerApiPaths.steps(jobId), report, shortTimeout);
       await expect(response, "POST steps", [200, 204]);
-      await response.body?.cancel().catch(() => undefined);
+      await drain(response);
     },
     async complete(jobId, report) {
       const response = await request("POST", runnerApiPaths.complete(jobId), report, shortTimeout);
       await expect(response, "POST complete", [200, 204]);
-      await response.body?.cancel().catch(() => undefined);
+      await drain(response);
     },
     async deleteSession(sessionId) {
       const response = await request("DELETE", runnerApiPaths.session(sessionId), undefined, shortTimeout);
       // Gone already is fine: the ephemeral runner is removed once its job completes.
       await expect(response, "DELETE session", [200, 204, 404]);
-      await response.body?.cancel().catch(() => undefined);
+      await drain(response);
     },
   };
 }
 
+async function drain(response: ResponseLike): Promise<void> {
+  await response.text().catch(() => "");
+}
+
+/** A short reason: the error code (ECONNREFUSED) where there is one, from node:http or fetch. */
 function describeFetchError(error: unknown): string {
   if (error instanceof Error) {
+    const own = (error as Error & { code?: string }).code;
     const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? error.message;
+    return own ?? cause?.code ?? cause?.message ?? error.message;
   }
   return String(error);
 }

@@ -4,7 +4,8 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainInfo, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
 import { DomainNotFoundError, DomainStateError } from "../errors.ts";
@@ -94,8 +95,15 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
         throw new DomainStateError(spec.name, existing.state, "redefine");
       }
       const xml = renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid });
-      // The XML goes through stdin: no temporary file to clean up or to leak.
-      await virsh.run(["define", "--file", "/dev/stdin"], { input: xml });
+      // virsh reads the XML from a file (Node's stdin pipes are sockets, which /dev/stdin cannot
+      // open); the XML holds no secrets, only paths.
+      const dir = await mkdtemp(join(tmpdir(), "rf-domain-"));
+      try {
+        await writeFile(join(dir, "domain.xml"), xml, { mode: 0o600 });
+        await virsh.run(["define", "--file", join(dir, "domain.xml")]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
 
     async startDomain(name) {

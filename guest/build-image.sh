@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Builds the lab guest image from Debian packages only (run as root, after
+# scripts/setup-machine.sh):
+#
+#   guest/build-image.sh [OUTDIR]        default OUTDIR: /var/lib/runner-fleet/images/lab
+#
+# Produces OUTDIR/vmlinux (the uncompressed ELF kernel: boots ~3 s faster under TCG than the
+# bzImage), OUTDIR/initrd.img (busybox-static, the kernel modules, /init), OUTDIR/base.qcow2
+# (ext4 root: Debian minbase, Node 18, the guest agent, our init) and OUTDIR/manifest.json
+# (versions, sha256 of each artifact, the kernel command line to use).
+#
+# Idempotent: when none of its inputs changed (these scripts, the agent bundle, the package
+# versions) it does nothing. The debootstrap result and downloaded packages are cached in
+# RF_IMAGE_CACHE (default /var/cache/runner-fleet/guest-image). Do not rebuild while VMs use
+# the image: overlays reference base.qcow2 by path.
+#
+# Environment: RF_DEBIAN_MIRROR (default: the mirror apt is configured with), RF_ROOTFS_SIZE
+# (ext4 size the guest sees, default 4G; the qcow2 only stores what is used),
+# RF_AGENT_BUNDLE (default: built with scripts/build.mjs).
+set -euo pipefail
+
+readonly HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly REPO="$(dirname "${HERE}")"
+readonly OUTDIR="$(realpath -m "${1:-/var/lib/runner-fleet/images/lab}")"
+readonly CACHE="${RF_IMAGE_CACHE:-/var/cache/runner-fleet/guest-image}"
+readonly SUITE="bookworm"
+readonly ROOTFS_SIZE="${RF_ROOTFS_SIZE:-4G}"
+# Node 18 for the agent, busybox-static for networking and poweroff, util-linux's setpriv is in
+# minbase already.
+readonly ROOTFS_PACKAGES="nodejs,busybox-static"
+readonly CMDLINE_BASE="console=ttyS0 root=/dev/vda rw quiet panic=-1"
+readonly CMDLINE="${CMDLINE_BASE} rf.net=static:10.0.2.15/24:10.0.2.2"
+readonly CMDLINE_DHCP="${CMDLINE_BASE} rf.net=dhcp"
+
+started_ns=$(date +%s%N)
+step() { printf 'build-image: %s\n' "$*"; }
+die() {
+  printf 'build-image: error: %s\n' "$*" >&2
+  exit 1
+}
+
+[[ ${EUID} -eq 0 ]] || die "must run as root (debootstrap, file ownership in the image)"
+for tool in apt-get apt-cache dpkg-deb debootstrap modprobe cpio gzip xz mkfs.ext4 qemu-img sha256sum node; do
+  command -v "${tool}" >/dev/null || die "${tool} is missing; run scripts/setup-machine.sh first"
+done
+
+# The Debian mirror apt uses (deb822 .sources or one-line sources.list), unless overridden.
+detect_mirror() {
+  local file uri suites
+  for file in /etc/apt/sources.list.d/*.sources; do
+    [[ -f ${file} ]] || continue
+    # Paragraphs with a Suites line naming the release itself (not -security or -updates).
+    uri=$(awk -v suite="${SUITE}" '
+      BEGIN { RS = ""; FS = "\n" }
+      {
+        u = ""; s = 0
+        for (i = 1; i <= NF; i++) {
+          if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); u = a[2] }
+          if ($i ~ /^Suites:/) { n = split($i, b, /[ \t]+/); for (j = 2; j <= n; j++) if (b[j] == suite) s = 1 }
+        }
+        if (u != "" && s) { print u; exit }
+      }' "${file}")
+    [[ -n ${uri} ]] && { echo "${uri}"; return; }
+  done
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f ${file} ]] || continue
+    uri=$(awk -v suite="${SUITE}" '$1 == "deb" && $3 == suite { print $2; exit }' "${file}")
+    [[ -n ${uri} ]] && { echo "${uri}"; return; }
+  done
+  return 1
+}
+MIRROR="${RF_DEBIAN_MIRROR:-$(detect_mirror || true)}"
+[[ -n ${MIRROR} ]] || die "no ${SUITE} mirror found in /etc/apt; set RF_DEBIAN_MIRROR"
+readonly MIRROR
+
+candidate() { apt-cache policy "$1" | awk '/Candidate:/ { print $2; exit }'; }
+
+# --- inputs --------------------------------------------------------------------------------------
+if [[ -n ${RF_AGENT_BUNDLE:-} ]]; then
+  AGENT_BUNDLE="${RF_AGENT_BUNDLE}"
+else
+  node "${REPO}/scripts/build.mjs" --quiet
+  AGENT_BUNDLE="${REPO}/dist/guest-agent.cjs"
+fi
+[[ -f ${AGENT_BUNDLE} ]] || die "agent bundle ${AGENT_BUNDLE} is missing"
+
+KERNEL_PACKAGE=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[[ -n ${KERNEL_PACKAGE} ]] || die "cannot resolve linux-image-amd64 to a kernel package (apt-get update?)"
+KERNEL_VERSION=$(candidate "${KERNEL_PACKAGE}")
+KERNEL_RELEASE="${KERNEL_PACKAGE#linux-image-}"
+BUSYBOX_VERSION=$(candidate busybox-static)
+[[ -n ${KERNEL_VERSION} && -n ${BUSYBOX_VERSION} ]] || die "kernel or busybox-static not available from apt"
+
+# Everything the debootstrap result depends on: a change builds a fresh one.
+ROOTFS_KEY=$(printf '%s\n' "v1" "${SUITE}" "${MIRROR}" "${ROOTFS_PACKAGES}" "$(debootstrap --version 2>/dev/null)" |
+  sha256sum | cut -c1-16)
+INPUTS_HASH=$(
+  {
+    sha256sum "${HERE}/build-image.sh" "${HERE}/initramfs-init" "${HERE}/guest-init" "${HERE}/udhcpc.script" \
+      "${HERE}/modules.txt" "${AGENT_BUNDLE}" | cut -d' ' -f1
+    printf '%s\n' "${KERNEL_PACKAGE}=${KERNEL_VERSION}" "busybox-static=${BUSYBOX_VERSION}" "${ROOTFS_KEY}" \
+      "${ROOTFS_SIZE}" "${CMDLINE}"
+  } | sha256sum | cut -c1-64
+)
+
+if [[ -f ${OUTDIR}/manifest.json && -f ${OUTDIR}/vmlinux && -f ${OUTDIR}/initrd.img && -f ${OUTDIR}/base.qcow2 ]] &&
+  grep -q "\"inputsHash\": \"${INPUTS_HASH}\"" "${OUTDIR}/manifest.json"; then
+  step "up to date: ${OUTDIR} (inputs ${INPUTS_HASH:0:12})"
+  exit 0
+fi
+
+mkdir -p "${CACHE}/debs" "${OUTDIR}"
+WORK=$(mktemp -d "${CACHE}/work.XXXXXX")
+trap 'rm -rf "${WORK}"' EXIT
+
+download() { # package version -> path of the .deb in the cache
+  local package=$1 version=$2 deb
+  deb=$(find "${CACHE}/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" -print -quit)
+  if [[ -z ${deb} ]]; then
+    (cd "${CACHE}/debs" && apt-get download -q -o APT::Sandbox::User=root "${package}=${version}" >/dev/null)
+    deb=$(find "${CACHE}/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" -print -quit)
+  fi
+  [[ -n ${deb} ]] || die "could not download ${package}=${version}"
+  echo "${deb}"
+}
+
+# --- kernel: vmlinux and modules -------------------------------------------------------------------
+KERNEL_DIR="${CACHE}/kernel-${KERNEL_RELEASE}-${KERNEL_VERSION//[:~+]/_}"
+if [[ ! -f ${KERNEL_DIR}/.complete ]]; then
+  step "kernel: ${KERNEL_PACKAGE} ${KERNEL_VERSION}"
+  rm -rf "${KERNEL_DIR}"
+  mkdir -p "${KERNEL_DIR}/pkg"
+  dpkg-deb -x "$(download "${KERNEL_PACKAGE}" "${KERNEL_VERSION}")" "${KERNEL_DIR}/pkg"
+  bzimage="${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}"
+  # The bzImage carries the kernel as an XZ stream; the first offset that decodes to an ELF wins.
+  # (tail dies of SIGPIPE once xz has its one stream: only xz's status counts.)
+  unxz_at() {
+    set +o pipefail
+    tail -c +"$1" "${bzimage}" | xz -dc --single-stream >"${KERNEL_DIR}/vmlinux" 2>/dev/null
+    local status=${PIPESTATUS[1]}
+    set -o pipefail
+    return "${status}"
+  }
+  found=0
+  for offset in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "${bzimage}" | cut -d: -f1); do
+    if unxz_at $((offset + 1)) && [[ $(head -c 4 "${KERNEL_DIR}/vmlinux" | od -An -tx1 | tr -d ' \n') == 7f454c46 ]]; then
+      found=1
+      break
+    fi
+  done
+  ((found)) || die "no XZ-compressed ELF kernel inside ${bzimage}"
+  depmod -b "${KERNEL_DIR}/pkg" "${KERNEL_RELEASE}"
+  touch "${KERNEL_DIR}/.complete"
+else
+  step "kernel: ${KERNEL_PACKAGE} ${KERNEL_VERSION} (cached)"
+fi
+
+# --- initramfs -------------------------------------------------------------------------------------
+step "initramfs: busybox-static ${BUSYBOX_VERSION}, modules from guest/modules.txt"
+INITRAMFS="${WORK}/initramfs"
+mkdir -p "${INITRAMFS}"/{bin,dev,proc,sys,newroot,lib/modules}
+dpkg-deb -x "$(download busybox-static "${BUSYBOX_VERSION}")" "${WORK}/busybox"
+cp "${WORK}/busybox/bin/busybox" "${INITRAMFS}/bin/busybox"
+: >"${INITRAMFS}/modules.load"
+while read -r wanted; do
+  [[ -z ${wanted} || ${wanted} == \#* ]] && continue
+  # Dependencies first, in the order modprobe would load them.
+  while read -r verb path _; do
+    [[ ${verb} == insmod ]] || continue
+    name=$(basename "${path}")
+    grep -qxF "${name}" "${INITRAMFS}/modules.load" && continue
+    cp "${path}" "${INITRAMFS}/lib/modules/${name}"
+    echo "${name}" >>"${INITRAMFS}/modules.load"
+  done < <(modprobe -d "${KERNEL_DIR}/pkg" -S "${KERNEL_RELEASE}" --show-depends "${wanted}")
+done <"${HERE}/modules.txt"
+install -m 0755 "${HERE}/initramfs-init" "${INITRAMFS}/init"
+(cd "${INITRAMFS}" && find . -print0 | LC_ALL=C sort -z | cpio --null --quiet -o -H newc --reproducible | gzip -1 -n) \
+  >"${WORK}/initrd.img"
+
+# --- root filesystem ---------------------------------------------------------------------------------
+ROOTFS_CACHE="${CACHE}/rootfs-${ROOTFS_KEY}"
+if [[ ! -f ${ROOTFS_CACHE}/.complete ]]; then
+  step "rootfs: debootstrap --variant=minbase ${SUITE} from ${MIRROR} (+ ${ROOTFS_PACKAGES}); cached afterwards"
+  rm -rf "${ROOTFS_CACHE}"
+  debootstrap --variant=minbase --include="${ROOTFS_PACKAGES}" "${SUITE}" "${ROOTFS_CACHE}.tmp" "${MIRROR}" \
+    >"${WORK}/debootstrap.log" 2>&1 || {
+    tail -20 "${WORK}/debootstrap.log" >&2
+    die "debootstrap failed"
+  }
+  chroot "${ROOTFS_CACHE}.tmp" useradd --create-home --uid 1000 --user-group --shell /bin/sh runner
+  # Nothing in the guest reads docs, manuals, translations or apt's package lists.
+  rm -rf "${ROOTFS_CACHE}.tmp"/usr/share/{doc,man,info,locale}/* "${ROOTFS_CACHE}.tmp"/var/lib/apt/lists/* \
+    "${ROOTFS_CACHE}.tmp"/var/cache/apt/*.bin "${ROOTFS_CACHE}.tmp"/var/cache/apt/archives/*.deb
+  mv "${ROOTFS_CACHE}.tmp" "${ROOTFS_CACHE}"
+  touch "${ROOTFS_CACHE}/.complete"
+else
+  step "rootfs: debootstrap result ${ROOTFS_KEY} (cached)"
+fi
+
+ROOTFS="${WORK}/rootfs"
+# Hard links: nearly free, and the cache stays untouched because files are only added below.
+cp -al "${ROOTFS_CACHE}" "${ROOTFS}"
+rm -f "${ROOTFS}/.complete"
+install -D -m 0755 "${HERE}/guest-init" "${ROOTFS}/sbin/runner-fleet-init"
+install -D -m 0755 "${HERE}/udhcpc.script" "${ROOTFS}/usr/share/runner-fleet/udhcpc.script"
+install -D -m 0644 "${AGENT_BUNDLE}" "${ROOTFS}/opt/runner-fleet/guest-agent.cjs"
+NODE_VERSION=$(chroot "${ROOTFS}" dpkg-query -W -f='${Version}' nodejs)
+
+step "base image: ext4 (${ROOTFS_SIZE}, no journal: the overlay is thrown away) -> qcow2"
+truncate -s "${ROOTFS_SIZE}" "${WORK}/root.raw"
+mkfs.ext4 -q -F -L rf-root -O ^has_journal -m 0 -d "${ROOTFS}" "${WORK}/root.raw"
+qemu-img convert -q -O qcow2 "${WORK}/root.raw" "${WORK}/base.qcow2"
+rm -f "${WORK}/root.raw"
+
+# --- outputs ---------------------------------------------------------------------------------------
+for artifact in vmlinux initrd.img base.qcow2; do
+  source_path="${WORK}/${artifact}"
+  [[ ${artifact} == vmlinux ]] && source_path="${KERNEL_DIR}/vmlinux"
+  install -m 0644 "${source_path}" "${OUTDIR}/.${artifact}.tmp"
+  mv -f "${OUTDIR}/.${artifact}.tmp" "${OUTDIR}/${artifact}"
+done
+
+M_OUTDIR="${OUTDIR}" M_INPUTS_HASH="${INPUTS_HASH}" M_KERNEL_PACKAGE="${KERNEL_PACKAGE}" \
+  M_KERNEL_VERSION="${KERNEL_VERSION}" M_KERNEL_RELEASE="${KERNEL_RELEASE}" M_BUSYBOX_VERSION="${BUSYBOX_VERSION}" \
+  M_NODE_VERSION="${NODE_VERSION}" M_MIRROR="${MIRROR}" M_SUITE="${SUITE}" M_ROOTFS_SIZE="${ROOTFS_SIZE}" \
+  M_CMDLINE="${CMDLINE}" M_CMDLINE_DHCP="${CMDLINE_DHCP}" M_BUILD_MS="$((($(date +%s%N) - started_ns) / 1000000))" \
+  M_MODULES="$(tr '\n' ' ' <"${INITRAMFS}/modules.load")" \
+  node -e '
+    const { createHash } = require("node:crypto");
+    const { readFileSync, statSync, writeFileSync, renameSync } = require("node:fs");
+    const e = process.env;
+    const artifact = (name) => {
+      const path = `${e.M_OUTDIR}/${name}`;
+      return { path, bytes: statSync(path).size, sha256: createHash("sha256").update(readFileSync(path)).digest("hex") };
+    };
+    const manifest = {
+      inputsHash: e.M_INPUTS_HASH,
+      builtAt: new Date().toISOString(),
+      buildSeconds: Number(e.M_BUILD_MS) / 1000,
+      kernel: { package: e.M_KERNEL_PACKAGE, version: e.M_KERNEL_VERSION, release: e.M_KERNEL_RELEASE },
+      packages: { "busybox-static": e.M_BUSYBOX_VERSION, nodejs: e.M_NODE_VERSION },
+      debian: { suite: e.M_SUITE, mirror: e.M_MIRROR, variant: "minbase" },
+      initramfsModules: e.M_MODULES.trim().split(/\s+/),
+      rootfsSize: e.M_ROOTFS_SIZE,
+      artifacts: { vmlinux: artifact("vmlinux"), initrd: artifact("initrd.img"), base: artifact("base.qcow2") },
+      cmdline: e.M_CMDLINE,
+      cmdlineDhcp: e.M_CMDLINE_DHCP,
+    };
+    writeFileSync(`${e.M_OUTDIR}/.manifest.json.tmp`, JSON.stringify(manifest, null, 2) + "\n", { mode: 0o644 });
+    renameSync(`${e.M_OUTDIR}/.manifest.json.tmp`, `${e.M_OUTDIR}/manifest.json`);
+  '
+elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
+step "done: ${OUTDIR} (base.qcow2 $(du -h --apparent-size "${OUTDIR}/base.qcow2" | cut -f1)) in $((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100)) s"

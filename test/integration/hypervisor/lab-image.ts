@@ -1,0 +1,47 @@
+/**
+ * Test support for the real-VM tests: is libvirtd reachable, and the lab image (built, or
+ * brought up to date, by guest/build-image.sh; cached, so a few seconds when nothing changed).
+ */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export const libvirtUri = process.env.RF_TEST_LIBVIRT_URI ?? "qemu:///system";
+export const labImageDir = process.env.RF_LAB_IMAGE_DIR ?? "/var/lib/runner-fleet/images/lab";
+
+/** Undefined when libvirtd answers; otherwise why not. */
+export async function libvirtUnreachable(): Promise<string | undefined> {
+  try {
+    await run("virsh", ["-c", libvirtUri, "version"], { timeout: 10_000 });
+    return undefined;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    return `libvirtd is not reachable at ${libvirtUri} (${stderr || (error as Error).message}); run scripts/setup-machine.sh`;
+  }
+}
+
+export interface LabImage {
+  dir: string;
+  kernel: string;
+  initrd: string;
+  base: string;
+  /** The kernel command line for QEMU user-mode networking (static address). */
+  cmdline: string;
+  manifest: Record<string, unknown>;
+}
+
+export async function ensureLabImage(): Promise<LabImage> {
+  await run(join(process.cwd(), "guest/build-image.sh"), [labImageDir], { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
+  const manifest = JSON.parse(await readFile(join(labImageDir, "manifest.json"), "utf8")) as Record<string, unknown>;
+  return {
+    dir: labImageDir,
+    kernel: join(labImageDir, "vmlinux"),
+    initrd: join(labImageDir, "initrd.img"),
+    base: join(labImageDir, "base.qcow2"),
+    cmdline: manifest.cmdline as string,
+    manifest,
+  };
+}
