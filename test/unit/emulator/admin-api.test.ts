@@ -6,6 +6,7 @@ import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhoo
 let emulator: Emulator;
 let receiver: WebhookReceiver;
 
+// any: the admin API's response bodies are asserted field by field in each test.
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(`${emulator.url}/_emulator/${path}`, {
     method,
@@ -13,7 +14,6 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  // any: the admin API's bodies are asserted field by field below.
   return { status: response.status, body: text ? (JSON.parse(text) as any) : undefined };
 }
 

@@ -50,6 +50,7 @@ describe("GitHub App authentication", () => {
     expect((await app.rest.apps.getOrgInstallation({ org: "acme" })).data.account).toMatchObject({ login: "acme", type: "Organization" });
     expect((await app.rest.apps.getUserInstallation({ username: "octo" })).data.id).toBe(lab.emulator.app.installationId("octo"));
     expect((await app.rest.apps.listInstallations()).data.map((i) => i.id)).toEqual(lab.emulator.app.installations.map((i) => i.id));
+    expect((await app.rest.apps.getInstallation({ installation_id: lab.emulator.app.installationId("octo") })).data.account).toMatchObject({ login: "octo", type: "User" });
     await expect(app.rest.apps.getRepoInstallation({ owner: "nobody", repo: "x" })).rejects.toMatchObject({ status: 404 });
   });
 
@@ -95,6 +96,13 @@ describe("GitHub App authentication", () => {
     // expired from the emulator's point of view, and auth-app retries with the difference.
     const app = lab.appClient();
     expect((await app.rest.apps.getAuthenticated()).status).toBe(200);
+  });
+
+  it("revokes an installation token on request", async () => {
+    const client = lab.installationClient("octo");
+    const { token } = (await client.auth({ type: "installation" })) as { token: string };
+    expect((await raw("/installation/token", `token ${token}`, "DELETE")).status).toBe(204);
+    expect((await raw("/repos/octo/solo/actions/runners", `token ${token}`)).status).toBe(401);
   });
 
   it("accepts a static token (a stand-in for a personal access token) everywhere", async () => {

@@ -47,6 +47,8 @@ describe("generate-jitconfig", () => {
     expect(data.runner.name).toBe("solo-1");
     const list = await octo.rest.actions.listSelfHostedRunnersForRepo({ owner: "octo", repo: "solo" });
     expect(list.data.runners.map((r) => r.name)).toEqual(["solo-1"]);
+    const one = await octo.rest.actions.getSelfHostedRunnerForRepo({ owner: "octo", repo: "solo", runner_id: data.runner.id });
+    expect(one.data).toMatchObject({ name: "solo-1", status: "offline", runner_group_id: 1 });
   });
 
   it("answers 409 when the name is taken (case-insensitively) in the same scope", async () => {
