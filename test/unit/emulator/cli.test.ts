@@ -72,7 +72,7 @@ describe("fleet emulator", () => {
     const exited = exit(child);
     const url = (await firstLine(child)).slice("listening on ".length);
     const app = new Octokit({ baseUrl: url, log: quietLog, authStrategy: createAppAuth, auth: { appId: 4242, privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString() } });
-    expect((await app.rest.apps.getAuthenticated()).data.id).toBe(4242);
+    expect((await app.rest.apps.getAuthenticated()).data?.id).toBe(4242);
     child.kill("SIGTERM");
     expect((await exited).code).toBe(0);
   });
