@@ -15,6 +15,8 @@ export interface LifecycleEventStreamOptions {
   onRestart?: (info: { exitCode: number | null; delayMs: number }) => void;
   minRestartDelayMs?: number;
   maxRestartDelayMs?: number;
+  /** A child that ran at least this long before dying restarts after the minimum delay again. */
+  stableAfterMs?: number;
 }
 
 export class LifecycleEventStream {
@@ -24,10 +26,12 @@ export class LifecycleEventStream {
   private restartDelay: number;
   private readonly minDelay: number;
   private readonly maxDelay: number;
+  private readonly stableAfter: number;
 
   constructor(private readonly options: LifecycleEventStreamOptions) {
     this.minDelay = options.minRestartDelayMs ?? 250;
     this.maxDelay = options.maxRestartDelayMs ?? 30_000;
+    this.stableAfter = options.stableAfterMs ?? 60_000;
     this.restartDelay = this.minDelay;
   }
 
@@ -75,7 +79,7 @@ export class LifecycleEventStream {
       this.child = undefined;
       if (this.listeners.size === 0) return;
       // A child that ran for a while earned a fresh, short delay; one that dies at once backs off.
-      if (Date.now() - startedAt > this.maxDelay) this.restartDelay = this.minDelay;
+      if (Date.now() - startedAt >= this.stableAfter) this.restartDelay = this.minDelay;
       const delayMs = this.restartDelay;
       this.restartDelay = Math.min(this.restartDelay * 2, this.maxDelay);
       this.options.onRestart?.({ exitCode, delayMs });
