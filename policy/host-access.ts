@@ -15,7 +15,9 @@ export function configDeliveryViolations(props: Record<string, unknown>): string
   if (!create.includes(hostLayout.configFile)) return [];
   const violations: string[] = [];
   if (!/install -m 0?600 .*\/dev\/stdin/.test(create)) violations.push("the controller config is not written from stdin with mode 0600");
-  if (typeof props.stdin !== "string" || props.stdin.length === 0) violations.push("the controller config is not delivered on stdin");
+  // Presence, not value: during a preview the content is unknown (it needs the runner group id),
+  // and reading an unknown value would make the engine skip the whole policy.
+  if (!Object.prototype.hasOwnProperty.call(props, "stdin")) violations.push("the controller config is not delivered on stdin");
   if (props.logging !== "none") violations.push("the command writing the controller config logs its output");
   return violations;
 }
