@@ -8,6 +8,7 @@ import { ExitCode, UsageError } from "./exit-codes.ts";
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   emulator: () => import("./commands/emulator.ts"),
   controller: () => import("./commands/controller.ts"),
+  lab: () => import("./commands/lab.ts"),
   route: () => import("./commands/route.ts"),
   labels: () => import("./commands/labels.ts"),
 };

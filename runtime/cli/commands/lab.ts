@@ -1,0 +1,63 @@
+import { parseArgs } from "node:util";
+import type { Command } from "../command.ts";
+import { ExitCode, UsageError } from "../exit-codes.ts";
+import { runLab } from "../../lab/lab.ts";
+import { renderJobTable, renderSummary } from "../../lab/lab-report.ts";
+import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts";
+
+export const command: Command = {
+  summary: "run the whole system on this machine: emulator, controller, N jobs, report",
+  usage: [
+    "usage: fleet lab [--jobs N] [--driver libvirt|memory] [--image-dir DIR] [--keep]",
+    "",
+    "Starts the GitHub emulator and a controller, waits for the warm pool, queues N jobs at",
+    "once, prints each job's phase timings, p50/p95 queue wait and a leak check.",
+    "",
+    "  --jobs N         jobs to run (default 5)",
+    "  --driver D       libvirt: real QEMU VMs (default, needs root); memory: simulated VMs",
+    `  --image-dir DIR  guest image built by guest/build-image.sh (default ${defaultImageDir})`,
+    "  --keep           keep the lab's state directory (controller log, status) afterwards",
+    "",
+    "exit: 0 all jobs succeeded and nothing leaked; 3 otherwise; 2 usage or a missing prerequisite",
+  ].join("\n"),
+  async run(argv, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: { jobs: { type: "string", default: "5" }, driver: { type: "string", default: "libvirt" }, "image-dir": { type: "string" }, keep: { type: "boolean", default: false } },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const jobs = Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new UsageError(`--jobs must be a whole number from 1 to 100, got ${values.jobs}`);
+    if (values.driver !== "libvirt" && values.driver !== "memory") throw new UsageError(`--driver must be libvirt or memory, got ${values.driver}`);
+    const say = (line: string) => io.stdout.write(line + "\n");
+    say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}, ${values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs"}`);
+    try {
+      const result = await runLab({
+        jobs,
+        driver: values.driver,
+        ...(values["image-dir"] ? { imageDir: values["image-dir"] } : {}),
+        keep: values.keep,
+        say,
+        signal: io.signal,
+      });
+      say("");
+      say(renderJobTable(result.rows));
+      say("");
+      say(renderSummary(result.rows, result.leaks));
+      say(`total                  ${(result.totalMs / 1000).toFixed(1)} s${values.keep ? `   (state kept in ${result.stateDir})` : ""}`);
+      return result.succeeded ? ExitCode.ok : ExitCode.degraded;
+    } catch (error) {
+      if (error instanceof MissingPrerequisite) {
+        io.stderr.write(`fleet lab: ${error.message}\n`);
+        return ExitCode.usage;
+      }
+      throw error;
+    }
+  },
+};

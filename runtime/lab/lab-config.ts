@@ -1,0 +1,59 @@
+/**
+ * The lab's controller config: one host, one pool, the GitHub emulator as GitHub, and guests
+ * that can reach exactly one place — the emulator — through a restricted user-mode network.
+ */
+import type { ControllerConfigInput } from "../config/controller-config.ts";
+
+export interface GuestImage {
+  base: string;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+}
+
+/** Where guests dial the emulator; QEMU forwards it to the emulator's loopback port. */
+export const guestEmulatorAddress = { address: "10.0.2.100", port: 8080 } as const;
+
+export const labLabels = ["self-hosted", "linux", "x64", "runner-fleet"];
+
+export interface LabConfigInput {
+  driver: "libvirt" | "memory";
+  emulator: { url: string; port: number; appId: number; installationId: number; privateKey: string };
+  image: GuestImage;
+  stateDir: string;
+  webhookSecret: string;
+  adminToken: string;
+  pool: { min: number; max: number; vcpus: number; memoryMiB: number };
+  host: { vcpus: number; memoryMiB: number };
+}
+
+export function labRunnerUrl(): string {
+  return `http://${guestEmulatorAddress.address}:${guestEmulatorAddress.port}/_runner`;
+}
+
+export function labControllerConfig(input: LabConfigInput): ControllerConfigInput {
+  return {
+    host: { name: "lab", ...input.host },
+    namePrefix: "rf",
+    github: {
+      apiUrl: input.emulator.url,
+      scope: { kind: "org", org: "acme" },
+      repositories: ["acme/app"],
+      runnerGroupId: 1,
+      auth: { kind: "app", appId: input.emulator.appId, installationId: input.emulator.installationId, privateKey: input.emulator.privateKey },
+    },
+    listen: { host: "127.0.0.1", port: 0 },
+    webhook: { secret: input.webhookSecret, path: "/webhook" },
+    adminToken: input.adminToken,
+    pools: [{ name: "lab", labels: labLabels, ...input.pool }],
+    image: { base: input.image.base, boot: { kind: "kernel", kernel: input.image.kernel, initrd: input.image.initrd, cmdline: input.image.cmdline } },
+    network: {
+      kind: "user-restricted",
+      forwards: [{ guestAddress: guestEmulatorAddress.address, guestPort: guestEmulatorAddress.port, hostAddress: "127.0.0.1", hostPort: input.emulator.port }],
+    },
+    hypervisor: { driver: input.driver, domainType: "qemu" },
+    paths: { state: input.stateDir, status: `${input.stateDir}/status.json`, inventory: `${input.stateDir}/inventory.json` },
+    // Short intervals: the lab is watched by a person, and a dropped webhook should not stall it.
+    timing: { reconcileSeconds: 5, jobPollSeconds: 10, bootTimeoutSeconds: 120, jobTimeoutMinutes: 10, drainGraceSeconds: 60 },
+  };
+}

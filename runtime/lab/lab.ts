@@ -1,0 +1,235 @@
+/**
+ * The local lab: the whole system on one machine. The GitHub emulator runs in this process;
+ * the controller runs as its own process from the same bundle the stack ships to hosts, so
+ * what the lab exercises is what production runs. N jobs are queued at once against a warm
+ * pool; the report shows where each job's time went and whether anything was left behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseControllerConfig, type ControllerConfig } from "../config/controller-config.ts";
+import { controllerEndpoints } from "../controller/endpoints.ts";
+import { ownerPrefix } from "../controller/naming.ts";
+import type { StatusDocument } from "../controller/status-report.ts";
+import { startEmulator, type Emulator } from "../emulator/server.ts";
+import { createOctokitGitHub } from "../github/octokit-github.ts";
+import { createLibvirtHypervisor } from "../hypervisor/libvirt/libvirt-hypervisor.ts";
+import { createMemoryHypervisor } from "../hypervisor/memory/memory-hypervisor.ts";
+import type { Hypervisor } from "../ports/hypervisor.ts";
+import { labControllerConfig, labLabels, labRunnerUrl, type GuestImage } from "./lab-config.ts";
+import type { JobRow } from "./lab-report.ts";
+import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
+import { checkLibvirt, defaultImageDir, readGuestImage } from "./prerequisites.ts";
+
+export interface LabOptions {
+  jobs: number;
+  driver: "libvirt" | "memory";
+  imageDir?: string;
+  /** How to run `fleet controller` (default: this process's node and script). */
+  controllerCommand?: string[];
+  /** Progress lines (the report itself is returned). */
+  say: (line: string) => void;
+  signal: AbortSignal;
+  /** Keep the state directory (logs, status) after the run. */
+  keep?: boolean;
+}
+
+export interface LabResult {
+  rows: JobRow[];
+  leaks: Leaks;
+  warmReadyMs: number;
+  totalMs: number;
+  stateDir: string;
+  succeeded: boolean;
+}
+
+const warmTimeoutMs = 300_000;
+const jobsTimeoutMs = 900_000;
+
+export async function runLab(options: LabOptions): Promise<LabResult> {
+  const started = Date.now();
+  const image = options.driver === "libvirt" ? await libvirtImage(options.imageDir ?? defaultImageDir) : undefined;
+  const stateDir = await mkdtemp(join(tmpdir(), "runner-fleet-lab-"));
+  // QEMU runs as its own user and must reach overlays and logs below here.
+  await chmod(stateDir, 0o711);
+  const emulator = await startEmulator({ runnerUrl: labRunnerUrl() });
+  let controller: ChildProcess | undefined;
+  let config: ControllerConfig | undefined;
+  try {
+    config = parseControllerConfig(
+      labControllerConfig({
+        driver: options.driver,
+        emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+        image: image ?? (await standInImage(stateDir)),
+        stateDir: join(stateDir, "state"),
+        webhookSecret: randomBytes(24).toString("hex"),
+        adminToken: randomBytes(24).toString("hex"),
+        pool: { min: 1, max: 3, vcpus: 1, memoryMiB: 768 },
+        host: { vcpus: 4, memoryMiB: 4096 },
+      }),
+      "lab config",
+    );
+    const configFile = join(stateDir, "controller.json");
+    await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
+    options.say(`emulator    ${emulator.url}  (GitHub stand-in; guests reach it as ${labRunnerUrl()})`);
+
+    const spawned = await spawnController(options.controllerCommand ?? [process.execPath, process.argv[1]!], configFile, join(stateDir, "controller.log"));
+    controller = spawned.child;
+    emulator.addWebhook(`${spawned.url}/webhook`, config.webhook!.secret);
+    options.say(`controller  ${spawned.url}  (pid ${controller.pid}; log ${join(stateDir, "controller.log")})`);
+
+    const warmStart = Date.now();
+    await waitFor("the warm pool", options.signal, warmTimeoutMs, async () => {
+      const status = await fetchStatus(spawned.url);
+      return status?.vms.some((vm) => vm.phase === "idle") ?? false;
+    });
+    const warmReadyMs = Date.now() - warmStart;
+    options.say(`warm pool   ready in ${(warmReadyMs / 1000).toFixed(1)} s; queueing ${options.jobs} jobs at once`);
+
+    const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1)));
+    await waitFor(`${options.jobs} jobs`, options.signal, jobsTimeoutMs, async () =>
+      enqueued.every((job) => emulator.job(job.jobId)?.status === "completed"),
+    );
+    // Let the controller finish tearing down the VMs that ran them before reading its history.
+    await waitFor("the job VMs' teardown", options.signal, 120_000, async () => {
+      const status = await fetchStatus(spawned.url);
+      const names = new Set(enqueued.map((job) => emulator.job(job.jobId)?.runnerName));
+      return (status?.recentJobs.filter((entry) => names.has(entry.name)).length ?? 0) === enqueued.length;
+    });
+    const status = await fetchStatus(spawned.url);
+    const rows = enqueued.map((job) => jobRow(emulator, job.jobId, status));
+
+    options.say("draining    SIGTERM to the controller: idle VMs are removed, then it exits");
+    await stopController(controller, 120_000);
+    controller = undefined;
+    const leaks = await findLeaks({ prefix: ownerPrefix(config.namePrefix, config.host.name), stateDir: config.paths.state, hypervisor: labHypervisor(config), github: labGitHub(config) });
+    return {
+      rows,
+      leaks,
+      warmReadyMs,
+      totalMs: Date.now() - started,
+      stateDir,
+      succeeded: rows.every((row) => row.conclusion === "success") && leakCount(leaks) === 0,
+    };
+  } finally {
+    if (controller) await stopController(controller, 60_000);
+    if (config) await cleanUp(config);
+    await emulator.close();
+    if (!options.keep) await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Each lab job: a few steps a CI job would run, about a second of work. */
+function labJob(n: number) {
+  return {
+    repository: "acme/app",
+    labels: labLabels,
+    jobName: `lab-job-${n}`,
+    workflowName: "lab",
+    steps: [
+      { name: "who am I", run: "id -un; uname -sr" },
+      { name: "work", run: `echo "job ${n} on $(hostname)"; sleep 1` },
+    ],
+    event: { name: "pull_request", sender: { login: "octocat", type: "User" as const }, pullRequest: { number: n, authorAssociation: "MEMBER" as const } },
+  };
+}
+
+function jobRow(emulator: Emulator, jobId: number, status: StatusDocument | undefined): JobRow {
+  // The emulator's own clock has millisecond resolution (GitHub's API timestamps have seconds).
+  const job = emulator.github.state.jobs.get(jobId)!;
+  const entry = status?.recentJobs.find((e) => e.name === job.runnerName);
+  const online = entry?.times.online;
+  return {
+    job: job.name,
+    runner: job.runnerName ?? "-",
+    conclusion: job.conclusion ?? job.status,
+    queueWaitMs: job.startedAt === null ? undefined : job.startedAt - job.createdAt,
+    warm: online !== undefined && online <= job.createdAt,
+    phasesMs: entry?.phasesMs ?? {},
+  };
+}
+
+async function libvirtImage(dir: string): Promise<GuestImage> {
+  await checkLibvirt();
+  return readGuestImage(dir);
+}
+
+/** The memory driver boots nothing, but checks the files a real boot would need exist. */
+async function standInImage(dir: string): Promise<GuestImage> {
+  const images = join(dir, "stand-in-image");
+  await mkdir(images);
+  for (const file of ["base.qcow2", "vmlinux", "initrd.img"]) await writeFile(join(images, file), "stand-in");
+  return { base: join(images, "base.qcow2"), kernel: join(images, "vmlinux"), initrd: join(images, "initrd.img"), cmdline: "console=ttyS0" };
+}
+
+function labHypervisor(config: ControllerConfig): Hypervisor {
+  return config.hypervisor.driver === "memory" ? createMemoryHypervisor() : createLibvirtHypervisor({ uri: config.libvirt.uri, domainType: config.hypervisor.domainType });
+}
+
+function labGitHub(config: ControllerConfig) {
+  return createOctokitGitHub({ apiUrl: config.github.apiUrl, scope: config.github.scope, auth: config.github.auth });
+}
+
+/** After a failed run, nothing of the lab's may stay on the machine. */
+async function cleanUp(config: ControllerConfig): Promise<void> {
+  if (config.hypervisor.driver !== "libvirt") return;
+  const hypervisor = labHypervisor(config);
+  const prefix = ownerPrefix(config.namePrefix, config.host.name);
+  for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
+    await hypervisor.destroyDomain(domain.name).catch(() => undefined);
+    await hypervisor.undefineDomain(domain.name).catch(() => undefined);
+  }
+}
+
+async function spawnController(command: string[], configFile: string, logFile: string): Promise<{ child: ChildProcess; url: string }> {
+  const log = await open(logFile, "a", 0o600);
+  const [executable, ...args] = command;
+  const child = spawn(executable!, [...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd] });
+  await log.close();
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the controller did not start within 30 s; see ${logFile}`)), 30_000);
+    lines.on("line", (line) => {
+      const match = /listening on (\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the controller exited with ${code} before listening; see ${logFile}`));
+    });
+  });
+  return { child, url };
+}
+
+async function stopController(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function fetchStatus(url: string): Promise<StatusDocument | undefined> {
+  try {
+    const response = await fetch(`${url}${controllerEndpoints.status}`);
+    return response.ok ? ((await response.json()) as StatusDocument) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor(what: string, signal: AbortSignal, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (signal.aborted) throw new Error(`interrupted while waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
