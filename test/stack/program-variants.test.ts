@@ -2,6 +2,8 @@
  * The program with other shapes of config than the dev stack: a user-owned repository (repo
  * scope), the steady-state routing value, no webhooks, several hosts of different arches.
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseControllerConfig } from "../../runtime/config/controller-config.ts";
 import { providerResourceTypes as t } from "../../components/resource-types.ts";
@@ -12,6 +14,7 @@ import { reveal } from "./support/secret-inputs.ts";
 import { generateDevSecrets } from "./support/stand-ins.ts";
 
 const secrets = generateDevSecrets();
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 function controllerConfig(recorder: Recorder, host: string) {
   return parseControllerConfig(JSON.parse(reveal<string>(recorder.named(`runner-fleet-${host}-config`).inputs.stdin)));
@@ -104,5 +107,35 @@ describe("several hosts of different arches", () => {
     expect(Object.keys(tokens)).toEqual(["hv1", "hv2"]);
     expect(tokens.hv1).not.toBe(tokens.hv2);
     expect(controllerConfig(recorder, "hv2").adminToken).toBe(tokens.hv2);
+  });
+});
+
+describe("a public repository", () => {
+  it("fails the deployment with the repository named, and no runner group is created", () => {
+    const { config } = devStack(undefined, {}, secrets);
+    const child = spawnSync(process.execPath, ["--import", "tsx", "test/stack/support/program-process.ts"], {
+      input: JSON.stringify({ config, repositories: { ...devRepositories, "acme-corp/web": { repoId: 12, visibility: "public" } } }),
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.stderr).toContain("runner-fleet:repositories: acme-corp/web is public; runner-fleet only serves private and internal repositories");
+    expect(child.status).toBe(1);
+    expect(child.stdout).not.toContain(`registered ${t.runnerGroup} `);
+    // Everything that does not depend on the runner group still registered.
+    expect(child.stdout).toContain(`registered ${t.actionsVariable} `);
+  });
+
+  it("is not refused when private (the same process path succeeds)", () => {
+    const { config } = devStack(undefined, {}, secrets);
+    const child = spawnSync(process.execPath, ["--import", "tsx", "test/stack/support/program-process.ts"], {
+      input: JSON.stringify({ config, repositories: devRepositories }),
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    expect(child.stdout).toContain(`registered ${t.runnerGroup} runner-fleet-group`);
   });
 });
