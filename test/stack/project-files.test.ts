@@ -95,3 +95,20 @@ describe("docs/stack.md", () => {
     expect(docs).toContain("CI_SELF_HOSTED_TRUSTED_ROUTING");
   });
 });
+
+describe("project defaults applied by the Pulumi CLI", () => {
+  it("mean the same as keys left unset", () => {
+    // The CLI hands the program every declared default as a config value of its own:
+    // scalars as strings, structured values as JSON, none of them secret.
+    const { config } = devStack();
+    const withDefaults = { ...config, values: { ...config.values } };
+    for (const [key, declaration] of Object.entries(project.config)) {
+      const qualified = `runner-fleet:${key}`;
+      if (!("default" in declaration) || qualified in withDefaults.values) continue;
+      const value = declaration.default;
+      withDefaults.values[qualified] = typeof value === "object" ? JSON.stringify(value) : String(value);
+    }
+    expect(Object.keys(withDefaults.values).length).toBe(Object.keys(configKeys).length);
+    expect(JSON.stringify(parseMockConfig(withDefaults))).toBe(JSON.stringify(parseMockConfig(config)));
+  });
+});
