@@ -1,0 +1,136 @@
+/**
+ * One job's life in a real VM, the way the controller drives it: overlay on the lab image, the
+ * JIT config handed over through a 0600 fw_cfg file (deleted as soon as the domain started),
+ * boot under TCG, the guest agent reaching the real emulator through guestfwd, one job, poweroff,
+ * teardown. Phase times are printed for the record; nothing here asserts on speed.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConsole } from "../../../runtime/controller/console-marks.ts";
+import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import { jitConfigFwCfgName } from "../../../runtime/guest-agent/fw-cfg.ts";
+import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
+import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
+import { parseDacLabel } from "../../../runtime/hypervisor/libvirt/virsh-output.ts";
+import type { Hypervisor } from "../../../runtime/ports/hypervisor.ts";
+import { waitFor } from "../../contract/hypervisor.contract.ts";
+import { ensureLabImage, libvirtUnreachable, libvirtUri, type LabImage } from "./lab-image.ts";
+
+const unreachable = await libvirtUnreachable();
+const adminToken = "pat_lab_vm_tests_0123456789abcdef";
+const guestServer = { address: "10.0.2.100", port: 8080 };
+
+describe.skipIf(unreachable !== undefined)("a lab VM runs one job", () => {
+  let image: LabImage;
+  let emulator: Emulator;
+  let hv: Hypervisor;
+  let dir: string;
+  const prefix = `rfvm-${randomBytes(3).toString("hex")}-`;
+
+  beforeAll(async () => {
+    image = await ensureLabImage();
+    // JIT configs name the address the guest dials; guestfwd relays it to the emulator.
+    emulator = await startEmulator({ staticTokens: [adminToken], runnerUrl: `http://${guestServer.address}:${guestServer.port}/_runner` });
+    hv = createLibvirtHypervisor({ uri: libvirtUri });
+    dir = await mkdtemp(join(tmpdir(), "rf-labvm-"));
+    await chmod(dir, 0o755);
+  });
+
+  afterAll(async () => {
+    for (const domain of (await hv?.listDomains(prefix)) ?? []) {
+      await hv.destroyDomain(domain.name).catch(() => undefined);
+      await hv.undefineDomain(domain.name).catch(() => undefined);
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+    await emulator?.close();
+  });
+
+  it("boots, takes the job through guestfwd, runs it isolated and unprivileged, and powers off", async () => {
+    const name = `${prefix}small-1`;
+    const t = { start: performance.now() } as Record<string, number>;
+    const mark = (phase: string) => (t[phase] = performance.now());
+
+    const response = await fetch(`${emulator.url}/orgs/acme/actions/runners/generate-jitconfig`, {
+      method: "POST",
+      headers: { authorization: `token ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name, runner_group_id: 1, labels: ["lab-vm"], work_folder: "_work" }),
+    });
+    expect(response.status).toBe(201);
+    const { encoded_jit_config: jitConfig } = (await response.json()) as { encoded_jit_config: string };
+    const { jobId } = emulator.enqueueJob({
+      repository: "acme/app",
+      labels: ["lab-vm"],
+      jobName: "checks",
+      steps: [
+        { name: "who", run: "id -un; uname -r" },
+        // The JIT config stays root's: the job (as `runner`) cannot read it back from fw_cfg.
+        { name: "secret", run: `if cat /sys/firmware/qemu_fw_cfg/by_name/${jitConfigFwCfgName}/raw >/dev/null 2>&1; then echo readable; exit 1; fi; echo unreadable` },
+        // restrict=on: nothing but the forward is reachable, not even the host's gateway address.
+        { name: "isolated", run: "for target in 1.1.1.1:80 10.0.2.2:22; do if busybox nc -w 2 ${target%:*} ${target#*:} </dev/null 2>/dev/null; then echo reached $target; exit 1; fi; done; echo isolated" },
+      ],
+    });
+
+    const overlayDir = join(dir, "overlays");
+    await mkdir(overlayDir, { mode: 0o755 });
+    const overlay = join(overlayDir, `${name}.qcow2`);
+    await hv.createOverlay(image.base, overlay);
+    mark("overlay");
+
+    const secret = join(dir, `${name}.jit`);
+    await writeFile(secret, jitConfig, { mode: 0o600 });
+    await hv.shareSecretFile(secret);
+    const qemuUser = parseDacLabel(await createVirsh({ uri: libvirtUri }).run(["capabilities"]), "qemu");
+    const secretInfo = await stat(secret);
+    expect(secretInfo.mode & 0o777).toBe(0o600);
+    if (qemuUser) expect([secretInfo.uid, secretInfo.gid]).toEqual([qemuUser.uid, qemuUser.gid]);
+
+    const serialLog = join(dir, `${name}.log`);
+    await hv.defineDomain({
+      name,
+      vcpus: 1,
+      memoryMiB: 1024,
+      disk: overlay,
+      boot: { kind: "kernel", kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline },
+      fwCfg: [{ name: jitConfigFwCfgName, file: secret }],
+      network: {
+        kind: "user-restricted",
+        forwards: [{ guestAddress: guestServer.address, guestPort: guestServer.port, hostAddress: "127.0.0.1", hostPort: emulator.port }],
+      },
+      serialLog,
+      metadata: { pool: "small", createdAt: new Date().toISOString() },
+    });
+    mark("defined");
+    await hv.startDomain(name);
+    mark("started");
+    await rm(secret);
+
+    await waitFor(async () => parseConsole(await readFile(serialLog, "utf8").catch(() => "")).listening, 120_000, "the runner to listen");
+    mark("listening");
+    await waitFor(async () => (await hv.listDomains(name))[0]?.state === "shutoff", 180_000, "the guest to power off");
+    mark("poweredOff");
+
+    const job = emulator.job(jobId)!;
+    expect(job.conclusion).toBe("success");
+    expect(job.runnerName).toBe(name);
+    expect(job.steps.map((s) => s.log.trim())).toEqual([`runner\n${image.manifest.kernel && (image.manifest.kernel as { release: string }).release}`, "unreadable", "isolated"]);
+    const console = await readFile(serialLog, "utf8");
+    expect(parseConsole(console)).toEqual({ listening: true, runningJob: "checks", result: "Succeeded" });
+    expect(console).toContain("runner exited with 0; powering off");
+    expect(console).not.toContain(jitConfig);
+    // The serial log (job names, results) is written by virtlogd for root only.
+    expect((await stat(serialLog)).mode & 0o077).toBe(0);
+
+    await hv.undefineDomain(name);
+    await hv.removeOverlay(overlay);
+    mark("tornDown");
+    expect(await hv.listDomains(prefix)).toEqual([]);
+    expect(await hv.listOverlays(overlayDir, prefix)).toEqual([]);
+
+    const phases = ["overlay", "defined", "started", "listening", "poweredOff", "tornDown"];
+    const report = phases.map((p, i) => `${p} +${((t[p]! - t[i === 0 ? "start" : phases[i - 1]!]!) / 1000).toFixed(2)}s`).join(", ");
+    process.stdout.write(`lab VM phases: ${report}; start→poweroff ${((t.poweredOff! - t.defined!) / 1000).toFixed(2)}s\n`);
+  });
+});
