@@ -4,7 +4,7 @@
  */
 import type { JobRef, VmTimes } from "./vm-record.ts";
 
-export type Phase = "jit" | "overlay" | "define" | "start" | "boot" | "idle" | "run" | "teardown";
+export type Phase = "jit" | "overlay" | "define" | "start" | "boot" | "idle" | "run" | "poweroff" | "teardown";
 
 /** Milliseconds per phase, for the phases whose start and end are both known. */
 export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
@@ -19,7 +19,9 @@ export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
   span("boot", times.started, times.online);
   span("idle", times.online, times.assigned);
   span("run", times.assigned, times.finished);
-  span("teardown", times.finished, times.tornDown);
+  span("poweroff", times.finished, times.poweredOff);
+  // A VM torn down while running (timeout, drain) has no power-off: count from the decision.
+  span("teardown", times.poweredOff ?? times.finished, times.tornDown);
   return out;
 }
 
@@ -28,8 +30,9 @@ export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
  * running (preparing it before start, and removing it after the guest powered off).
  */
 export function controllerOverheadMs(times: VmTimes): number | undefined {
-  if (times.started === undefined || times.finished === undefined || times.tornDown === undefined) return undefined;
-  return times.started - times.requested + (times.tornDown - times.finished);
+  const down = times.poweredOff ?? times.finished;
+  if (times.started === undefined || down === undefined || times.tornDown === undefined) return undefined;
+  return times.started - times.requested + (times.tornDown - down);
 }
 
 /** Queued on GitHub → started on our runner. */

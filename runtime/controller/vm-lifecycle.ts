@@ -78,6 +78,7 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
   if (domain.state === "shutoff") {
     record.phase = "finished";
     record.times.finished ??= now;
+    record.times.poweredOff ??= now;
     if (tookJob) return { record, teardown: { reason: "completed", detail: "the guest powered off after its job" } };
     return {
       record,

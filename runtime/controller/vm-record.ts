@@ -27,7 +27,10 @@ export interface VmTimes {
   started?: number;
   online?: number;
   assigned?: number;
+  /** The job completed (or the guest went down without one). */
   finished?: number;
+  /** The guest powered off (its domain was seen shut off). */
+  poweredOff?: number;
   tornDown?: number;
 }
 

@@ -23,6 +23,7 @@ const columns: { title: string; phase?: Phase; width: number }[] = [
   { title: "boot", phase: "boot", width: 7 },
   { title: "idle", phase: "idle", width: 7 },
   { title: "run", phase: "run", width: 7 },
+  { title: "poweroff", phase: "poweroff", width: 9 },
   { title: "teardown", phase: "teardown", width: 9 },
 ];
 

@@ -4,14 +4,12 @@
  * what the lab exercises is what production runs. N jobs are queued at once against a warm
  * pool; the report shows where each job's time went and whether anything was left behind.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseControllerConfig, type ControllerConfig } from "../config/controller-config.ts";
-import { controllerEndpoints } from "../controller/endpoints.ts";
 import { ownerPrefix } from "../controller/naming.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 import { startEmulator, type Emulator } from "../emulator/server.ts";
@@ -23,6 +21,7 @@ import { labControllerConfig, labLabels, labRunnerUrl, type GuestImage } from ".
 import type { JobRow } from "./lab-report.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
 import { checkLibvirt, defaultImageDir, readGuestImage } from "./prerequisites.ts";
+import { fetchStatus, spawnController, stopController, waitFor } from "./controller-process.ts";
 
 export interface LabOptions {
   jobs: number;
@@ -82,23 +81,21 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     options.say(`controller  ${spawned.url}  (pid ${controller.pid}; log ${join(stateDir, "controller.log")})`);
 
     const warmStart = Date.now();
-    await waitFor("the warm pool", options.signal, warmTimeoutMs, async () => {
+    await waitFor("the warm pool", warmTimeoutMs, async () => {
       const status = await fetchStatus(spawned.url);
       return status?.vms.some((vm) => vm.phase === "idle") ?? false;
-    });
+    }, options.signal);
     const warmReadyMs = Date.now() - warmStart;
     options.say(`warm pool   ready in ${(warmReadyMs / 1000).toFixed(1)} s; queueing ${options.jobs} jobs at once`);
 
     const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1)));
-    await waitFor(`${options.jobs} jobs`, options.signal, jobsTimeoutMs, async () =>
-      enqueued.every((job) => emulator.job(job.jobId)?.status === "completed"),
-    );
+    await waitFor(`${options.jobs} jobs`, jobsTimeoutMs, async () => enqueued.every((job) => emulator.job(job.jobId)?.status === "completed"), options.signal);
     // Let the controller finish tearing down the VMs that ran them before reading its history.
-    await waitFor("the job VMs' teardown", options.signal, 120_000, async () => {
+    await waitFor("the job VMs' teardown", 120_000, async () => {
       const status = await fetchStatus(spawned.url);
       const names = new Set(enqueued.map((job) => emulator.job(job.jobId)?.runnerName));
       return (status?.recentJobs.filter((entry) => names.has(entry.name)).length ?? 0) === enqueued.length;
-    });
+    }, options.signal);
     const status = await fetchStatus(spawned.url);
     const rows = enqueued.map((job) => jobRow(emulator, job.jobId, status));
 
@@ -184,52 +181,6 @@ async function cleanUp(config: ControllerConfig): Promise<void> {
   }
 }
 
-async function spawnController(command: string[], configFile: string, logFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const log = await open(logFile, "a", 0o600);
-  const [executable, ...args] = command;
-  const child = spawn(executable!, [...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd] });
-  await log.close();
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the controller did not start within 30 s; see ${logFile}`)), 30_000);
-    lines.on("line", (line) => {
-      const match = /listening on (\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the controller exited with ${code} before listening; see ${logFile}`));
-    });
-  });
-  return { child, url };
-}
 
-async function stopController(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
 
-async function fetchStatus(url: string): Promise<StatusDocument | undefined> {
-  try {
-    const response = await fetch(`${url}${controllerEndpoints.status}`);
-    return response.ok ? ((await response.json()) as StatusDocument) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-async function waitFor(what: string, signal: AbortSignal, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (signal.aborted) throw new Error(`interrupted while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

@@ -33,7 +33,7 @@ export const metricCatalog = {
   phaseSeconds: {
     name: "runner_fleet_phase_seconds",
     kind: "histogram",
-    help: "Duration of each phase of a runner VM's life (jit, overlay, define, start, boot, run, teardown).",
+    help: "Duration of each phase of a runner VM's life (jit, overlay, define, start, boot, idle, run, poweroff, teardown).",
     labels: ["pool", "phase"],
     buckets: phaseBuckets,
   },

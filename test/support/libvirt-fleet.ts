@@ -1,0 +1,142 @@
+/**
+ * A fleet on real VMs for integration tests: the emulator in the test process, the controller
+ * as its own process from dist/fleet.cjs (so SIGKILL is a real crash), QEMU/TCG guests booting
+ * the lab image through libvirtd. Each fleet has its own host name, so its domains, runners and
+ * files carry a unique prefix; `close()` removes whatever is left, also after a failed test.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from "../../runtime/config/controller-config.ts";
+import { ownerPrefix } from "../../runtime/controller/naming.ts";
+import type { StatusDocument } from "../../runtime/controller/status-report.ts";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../../runtime/emulator/server.ts";
+import { createOctokitGitHub } from "../../runtime/github/octokit-github.ts";
+import { createLibvirtHypervisor } from "../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
+import { labControllerConfig, labLabels, labRunnerUrl } from "../../runtime/lab/lab-config.ts";
+import { fetchMetrics, fetchStatus, killController, spawnController, stopController, waitFor, type ControllerProcess } from "../../runtime/lab/controller-process.ts";
+import { findLeaks, type Leaks } from "../../runtime/lab/leak-check.ts";
+import type { Hypervisor } from "../../runtime/ports/hypervisor.ts";
+import { ensureLabImage, libvirtUri } from "../integration/hypervisor/lab-image.ts";
+
+export interface LibvirtFleetOptions {
+  pool?: { min?: number; max?: number };
+  timing?: ControllerConfigInput["timing"];
+  /** Replaces the guest kernel command line (to make a guest misbehave). */
+  cmdline?: string;
+  emulator?: EmulatorOptions;
+}
+
+export interface LibvirtFleet {
+  emulator: Emulator;
+  config: ControllerConfig;
+  prefix: string;
+  hypervisor: Hypervisor;
+  controller: ControllerProcess | undefined;
+  /** Starts (or restarts) the controller process and registers its webhook. */
+  start(): Promise<ControllerProcess>;
+  /** SIGKILL: the controller dies mid-whatever, leaving everything as it is. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait: the controller drains and exits. Returns its exit code. */
+  stop(): Promise<number | null>;
+  status(): Promise<StatusDocument | undefined>;
+  metrics(): Promise<string>;
+  enqueue(count: number, steps?: { name: string; run: string }[]): { jobId: number; runId: number }[];
+  waitForJobs(jobs: readonly { jobId: number }[], timeoutMs?: number): Promise<void>;
+  waitForIdle(count: number, timeoutMs?: number): Promise<void>;
+  leaks(): Promise<Leaks>;
+  close(): Promise<void>;
+}
+
+const defaultSteps = [{ name: "work", run: "echo hello from $(hostname); sleep 1" }];
+
+export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Promise<LibvirtFleet> {
+  const image = await ensureLabImage();
+  const dir = await mkdtemp(join(tmpdir(), "rf-it-"));
+  await chmod(dir, 0o711);
+  const emulator = await startEmulator({ runnerUrl: labRunnerUrl(), ...options.emulator });
+  const input = labControllerConfig({
+    driver: "libvirt",
+    emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+    image: { ...image, cmdline: options.cmdline ?? image.cmdline },
+    stateDir: join(dir, "state"),
+    webhookSecret: randomBytes(16).toString("hex"),
+    adminToken: randomBytes(16).toString("hex"),
+    pool: { min: options.pool?.min ?? 1, max: options.pool?.max ?? 3, vcpus: 1, memoryMiB: 768 },
+    host: { vcpus: 4, memoryMiB: 4096 },
+  });
+  const config = parseControllerConfig({
+    ...input,
+    host: { ...input.host, name: `it${randomBytes(3).toString("hex")}` },
+    timing: { ...input.timing, reconcileSeconds: 2, jobPollSeconds: 4, ...options.timing },
+  });
+  const configFile = join(dir, "controller.json");
+  await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
+  const prefix = ownerPrefix(config.namePrefix, config.host.name);
+  const hypervisor = createLibvirtHypervisor({ uri: libvirtUri, domainType: "qemu" });
+  const github = createOctokitGitHub({ apiUrl: emulator.url, scope: config.github.scope, auth: config.github.auth, writeSpacingMs: 0 });
+  let runs = 0;
+
+  const fleet: LibvirtFleet = {
+    emulator,
+    config,
+    prefix,
+    hypervisor,
+    controller: undefined,
+    async start() {
+      fleet.controller = await spawnController([process.execPath, "dist/fleet.cjs"], configFile, join(dir, `controller-${++runs}.log`));
+      emulator.addWebhook(`${fleet.controller.url}/webhook`, config.webhook!.secret);
+      return fleet.controller;
+    },
+    async kill() {
+      if (fleet.controller) await killController(fleet.controller.child);
+      fleet.controller = undefined;
+    },
+    async stop() {
+      const code = fleet.controller ? await stopController(fleet.controller.child, 180_000) : null;
+      fleet.controller = undefined;
+      return code;
+    },
+    status: () => (fleet.controller ? fetchStatus(fleet.controller.url) : Promise.resolve(undefined)),
+    metrics: () => fetchMetrics(fleet.controller!.url),
+    enqueue(count, steps = defaultSteps) {
+      return Array.from({ length: count }, (_, i) =>
+        emulator.enqueueJob({
+          repository: "acme/app",
+          labels: labLabels,
+          jobName: `it-job-${i + 1}`,
+          steps,
+          event: { name: "pull_request", sender: { login: "octocat", type: "User" }, pullRequest: { number: i + 1, authorAssociation: "MEMBER" } },
+        }),
+      );
+    },
+    waitForJobs: (jobs, timeoutMs = 300_000) => waitFor(`${jobs.length} jobs to complete`, timeoutMs, async () => jobs.every((j) => emulator.job(j.jobId)?.status === "completed")),
+    waitForIdle: (count, timeoutMs = 180_000) =>
+      waitFor(`${count} idle runners`, timeoutMs, async () => ((await fleet.status())?.vms.filter((vm) => vm.phase === "idle").length ?? 0) >= count),
+    leaks: () => findLeaks({ prefix, stateDir: config.paths.state, hypervisor, github }),
+    async close() {
+      await fleet.kill();
+      for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
+        await hypervisor.destroyDomain(domain.name).catch(() => undefined);
+        await hypervisor.undefineDomain(domain.name).catch(() => undefined);
+      }
+      await emulator.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return fleet;
+}
+
+/** The value of a Prometheus sample, summed over every series matching all `labels`. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = /^(\w+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const series = match[2] ?? "";
+    if (Object.entries(labels).every(([key, value]) => series.includes(`${key}="${value}"`))) total += Number(match[3]);
+  }
+  return total;
+}
