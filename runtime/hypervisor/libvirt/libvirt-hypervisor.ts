@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainInfo, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
-import { DomainNotFoundError, DomainStateError } from "../errors.ts";
+import { DomainNotFoundError, DomainStateError, HostSetupError } from "../errors.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
 import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
 import { defaultDomainXmlOptions, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
@@ -21,6 +21,7 @@ import {
   parseDacLabel,
   parseDomainList,
   parseDominfo,
+  sandboxDeniesSpawn,
   type DacLabel,
   type DomainInfoLines,
 } from "./virsh-output.ts";
@@ -49,6 +50,31 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
   const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
   const xmlOptions = { domainType, machine: options.machine, relayCommand: options.relayCommand };
   let dacLabel: Promise<DacLabel | undefined> | undefined;
+  /** Settled once per adapter: whether this host's QEMU may spawn guestfwd relays. */
+  let spawnAllowed: boolean | undefined;
+
+  /**
+   * Without this check a restricted-network guest boots and QEMU dies (SIGSYS) at its first
+   * connection, which looks like a mysterious crash; asking libvirt for the command line it
+   * would run (~30 ms, once) turns that into a clear error at define time.
+   */
+  async function checkGuestfwdAllowed(xmlFile: string): Promise<void> {
+    if (spawnAllowed === undefined) {
+      try {
+        const argv = await virsh.run(["domxml-to-native", "--format", "qemu-argv", "--xml", xmlFile]);
+        spawnAllowed = !sandboxDeniesSpawn(argv);
+      } catch {
+        return; // The diagnosis is best effort; define itself reports real problems.
+      }
+    }
+    if (!spawnAllowed) {
+      throw new HostSetupError(
+        "QEMU runs with a seccomp sandbox that denies spawning (-sandbox ...,spawn=deny), so the guestfwd relays of a " +
+          "'user-restricted' network would crash it: set seccomp_sandbox = 0 in /etc/libvirt/qemu.conf and restart " +
+          "libvirtd (scripts/setup-machine.sh does both), or use a 'libvirt-network'",
+      );
+    }
+  }
 
   const events = new LifecycleEventStream({
     spawnChild: () =>
@@ -99,8 +125,10 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
       // open); the XML holds no secrets, only paths.
       const dir = await mkdtemp(join(tmpdir(), "rf-domain-"));
       try {
-        await writeFile(join(dir, "domain.xml"), xml, { mode: 0o600 });
-        await virsh.run(["define", "--file", join(dir, "domain.xml")]);
+        const file = join(dir, "domain.xml");
+        await writeFile(file, xml, { mode: 0o600 });
+        if (spec.network.kind === "user-restricted") await checkGuestfwdAllowed(file);
+        await virsh.run(["define", "--file", file]);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
