@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { parseOrThrow } from "./config-error.ts";
+import { guardConfigSchema } from "../guard/guard-config.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -162,6 +163,8 @@ export const controllerConfigSchema = z
         jobTimeoutMinutes: 360,
         drainGraceSeconds: 900,
       }),
+    /** Optional: the routing guard (runtime/guard, docs/operations.md). */
+    guard: guardConfigSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { createOctokitGitHub } from "../github/octokit-github.ts";
 import { createLibvirtHypervisor } from "../hypervisor/libvirt/libvirt-hypervisor.ts";
+import { startGuardLoop } from "../guard/guard-loop.ts";
 import { createMemoryHypervisor } from "../hypervisor/memory/memory-hypervisor.ts";
 import { runsGuestAgent } from "../hypervisor/memory/guest-behaviours.ts";
 import type { Logger } from "../log/logger.ts";
@@ -127,8 +128,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const loop = new AbortController();
   const running = reconciler.run(loop.signal);
   logger.info({ event: "controller_started", url, host: config.host.name, pools: config.pools.map((p) => p.name) }, "controller started");
+  // The designated host also runs the routing guard (docs/operations.md).
+  const guard = config.guard?.enabled ? startGuardLoop({ config, github, ownStatus: () => reconciler.lastResult()?.status, clock, logger }) : undefined;
 
   const close = async () => {
+    await guard?.stop();
     unwatchHypervisor();
     unwatchConsoles();
     await new Promise<void>((resolve) => server.close(() => resolve()));
