@@ -182,6 +182,8 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     }
   }
   for (const runner of obs.runners ?? []) {
+    // A busy registration cannot be deleted; GitHub releases it once it gives up on the job.
+    if (runner.busy) continue;
     if (!known.has(runner.name) && !domains.has(runner.name) && settings.owns(runner.name) && !obs.inFlight.has(runner.name)) {
       actions.push({ kind: "deleteRunner", id: runner.id, name: runner.name });
     }

@@ -46,7 +46,7 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   await hypervisor.removeOverlay(paths.overlay);
   await rm(paths.secret, { force: true });
   if (!options.voluntary && leaving.runnerId !== undefined && mayStillBeRegistered(leaving)) {
-    await ctx.github.deleteRunner(leaving.runnerId);
+    await deregisterAfterDestroy(ctx, leaving.runnerId, log);
   }
   leaving.times.tornDown = clock.now();
 
@@ -69,6 +69,21 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
  */
 function mayStillBeRegistered(record: VmRecord): boolean {
   return record.teardown?.reason !== "completed";
+}
+
+/**
+ * The VM is gone, so its runner is too; but GitHub refuses (422) to delete a registration it
+ * still believes is running a job, until it notices the runner was lost and fails the job.
+ * That is no reason to keep the VM's teardown open: the orphan sweep removes the registration
+ * once GitHub lets go (an ephemeral one usually disappears by itself).
+ */
+async function deregisterAfterDestroy(ctx: ControllerContext, runnerId: number, log: ControllerContext["logger"]): Promise<void> {
+  try {
+    await ctx.github.deleteRunner(runnerId);
+  } catch (error) {
+    if (!(error instanceof GitHubError && error.status === 422)) throw error;
+    log.info({ event: "runner_release_pending", runnerId }, "GitHub still shows the runner busy; the orphan sweep will remove it");
+  }
 }
 
 function historyEntry(record: VmRecord): HistoryEntry {

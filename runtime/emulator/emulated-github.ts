@@ -31,6 +31,12 @@ export interface EmulatedGitHubOptions {
   runnerUrl: () => string;
   /** A runner that has not polled for this long is offline. */
   offlineAfterMs: number;
+  /**
+   * A runner running a job that has not been heard from (renewal, step report) for this long
+   * is lost: its job fails and, being ephemeral, it is removed — GitHub's "lost communication
+   * with the server", which takes GitHub some minutes to conclude.
+   */
+  lostAfterMs: number;
   logger?: Logger;
 }
 
@@ -478,6 +484,11 @@ export class EmulatedGitHub {
     }
   }
 
+  renewJob(runner: Runner, jobId: number): void {
+    this.runningJob(runner, jobId);
+    runner.lastSeenAt = this.now();
+  }
+
   completeJob(runner: Runner, jobId: number, report: CompletionReport): void {
     const job = this.runningJob(runner, jobId);
     for (const step of job.stepResults) {
@@ -510,6 +521,11 @@ export class EmulatedGitHub {
     for (const job of this.state.jobs.values()) {
       if (job.status === "in_progress" && job.startedAt !== null && now - job.startedAt > job.timeoutMinutes * 60_000) {
         this.finishJob(job, "cancelled");
+      }
+      if (job.status === "in_progress" && job.assignedRunnerId !== null) {
+        const runner = this.state.runners.get(job.assignedRunnerId);
+        const heardAt = runner?.lastSeenAt ?? job.startedAt ?? now;
+        if (now - heardAt > this.options.lostAfterMs) this.finishJob(job, "failure");
       }
       if (job.status === "queued" && job.assignedRunnerId !== null) {
         const runner = this.state.runners.get(job.assignedRunnerId);

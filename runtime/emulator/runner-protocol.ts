@@ -83,11 +83,12 @@ export async function handleRunnerRequest(req: IncomingMessage, res: ServerRespo
     sendJson(res, 204, undefined);
     return;
   }
-  if (method === "POST" && (m = /^jobs\/(\d+)\/(steps|complete)$/.exec(path))) {
+  if (method === "POST" && (m = /^jobs\/(\d+)\/(renew|steps|complete)$/.exec(path))) {
     const runner = gh.runnerByToken(token);
     if (!runner) throw new GitHubHttpError(401, "Bad credentials");
     const jobId = Number(m[1]);
-    if (m[2] === "steps") gh.reportStep(runner, jobId, parseStepReport(body));
+    if (m[2] === "renew") gh.renewJob(runner, jobId);
+    else if (m[2] === "steps") gh.reportStep(runner, jobId, parseStepReport(body));
     else gh.completeJob(runner, jobId, parseCompletionReport(body));
     sendJson(res, 204, undefined);
     return;

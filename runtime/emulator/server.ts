@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   installationTokenTtlSeconds?: number;
   /** A runner that has not polled for this long is offline (GitHub: about 30 s). */
   runnerOfflineAfterSeconds?: number;
+  /** A runner silent this long while running a job is lost and its job fails (default 600 s). */
+  runnerLostAfterSeconds?: number;
   clock?: Clock;
   /** Probability source for faults with a `rate`. */
   random?: () => number;
@@ -123,6 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     urls: () => ({ api: baseUrl, html: baseUrl }),
     runnerUrl: () => runnerUrl,
     offlineAfterMs: (options.runnerOfflineAfterSeconds ?? 30) * 1000,
+    lostAfterMs: (options.runnerLostAfterSeconds ?? 600) * 1000,
     logger: options.logger,
   });
   const restContext: RestContext = { gh, installationTokenTtlSeconds: options.installationTokenTtlSeconds ?? 3600 };

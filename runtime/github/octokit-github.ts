@@ -165,7 +165,9 @@ export function createFleetOctokit(options: OctokitOptions): FleetOctokit {
       debug: () => {},
       info: () => {},
       warn: (message: string) => log?.warn(message),
-      error: (message: string) => log?.error(message),
+      // Octokit logs every failed request as an error; the caller decides what a failure means
+      // (a 404 on delete is success), so these are debug lines here.
+      error: (message: string) => log?.debug(message),
     },
     throttle: {
       // A private id and write group per client: limits are per installation, not per process.

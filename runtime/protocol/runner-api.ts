@@ -6,6 +6,10 @@
  *   POST   sessions                         body SessionRequest  -> 201 SessionResponse
  *          (401 unknown token, 409 the JIT config was already used: JIT configs are single-use)
  *   GET    sessions/{sessionId}/message?waitSeconds=N            -> 200 JobMessage | 204 (long poll)
+ *   POST   jobs/{jobId}/renew                                    -> 204 (while the job runs, every
+ *          `jobRenewSeconds`: like actions/runner's job-lock renewal, it tells the service the
+ *          runner is alive; a runner silent for longer than the service's limit is "lost", and
+ *          its job fails)
  *   POST   jobs/{jobId}/steps               body StepReport      -> 204
  *   POST   jobs/{jobId}/complete            body CompletionReport -> 204
  *   DELETE sessions/{sessionId}                                   -> 204
@@ -18,9 +22,13 @@ export const runnerApiPaths = {
   sessions: "sessions",
   message: (sessionId: string) => `sessions/${encodeURIComponent(sessionId)}/message`,
   session: (sessionId: string) => `sessions/${encodeURIComponent(sessionId)}`,
+  renew: (jobId: number) => `jobs/${jobId}/renew`,
   steps: (jobId: number) => `jobs/${jobId}/steps`,
   complete: (jobId: number) => `jobs/${jobId}/complete`,
 } as const;
+
+/** How often a runner renews the job it is running. */
+export const jobRenewSeconds = 20;
 
 export interface SessionRequest {
   agentName: string;

@@ -109,6 +109,8 @@ describe("planReconcile", () => {
         runners: [
           { id: 1, name: "rf-h1-small-0000aaaa", status: "offline", busy: false, labels: [] },
           { id: 2, name: "someone-else", status: "online", busy: false, labels: [] },
+          // GitHub refuses to delete a busy registration: the sweep waits for GitHub to let go.
+          { id: 3, name: "rf-h1-small-0000dddd", status: "offline", busy: true, labels: [] },
         ],
         overlays: [{ path: "/s/overlays/rf-h1-small-0000bbbb.qcow2", sizeBytes: 1 }],
         secrets: ["/s/secrets/rf-h1-small-0000cccc.jit"],
