@@ -4,19 +4,21 @@
 #
 #   guest/build-image.sh [OUTDIR]        default OUTDIR: /var/lib/runner-fleet/images/lab
 #
-# Produces OUTDIR/vmlinux (the uncompressed ELF kernel: boots ~3 s faster under TCG than the
-# bzImage), OUTDIR/initrd.img (busybox-static, the kernel modules, /init), OUTDIR/base.qcow2
-# (ext4 root: Debian minbase, Node 18, the guest agent, our init) and OUTDIR/manifest.json
-# (versions, sha256 of each artifact, the kernel command line to use).
+# Produces, each under a content-addressed name with a plain-named symlink to the newest:
+# OUTDIR/vmlinux (the uncompressed ELF kernel: boots ~3 s faster under TCG than the bzImage),
+# OUTDIR/initrd.img (busybox-static, the kernel modules, /init), OUTDIR/base.qcow2 (ext4 root:
+# Debian minbase, Node 18, the guest agent, our init); and OUTDIR/manifest.json (versions, the
+# versioned path and sha256 of each artifact, the kernel command line to use). Use the
+# manifest's paths: a rebuild never changes a file an existing overlay is backed by.
 #
 # Idempotent: when none of its inputs changed (these scripts, the agent bundle, the package
 # versions) it does nothing. The debootstrap result and downloaded packages are cached in
-# RF_IMAGE_CACHE (default /var/cache/runner-fleet/guest-image). Do not rebuild while VMs use
-# the image: overlays reference base.qcow2 by path.
+# RF_IMAGE_CACHE (default /var/cache/runner-fleet/guest-image).
 #
 # Environment: RF_DEBIAN_MIRROR (default: the mirror apt is configured with), RF_ROOTFS_SIZE
 # (ext4 size the guest sees, default 4G; the qcow2 only stores what is used),
-# RF_AGENT_BUNDLE (default: built with scripts/build.mjs).
+# RF_KERNEL_FLAVOUR (default amd64, i.e. linux-image-amd64; cloud-amd64 works too and needs
+# lz4), RF_AGENT_BUNDLE (default: built with scripts/build.mjs).
 set -euo pipefail
 
 readonly HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,6 +27,7 @@ readonly OUTDIR="$(realpath -m "${1:-/var/lib/runner-fleet/images/lab}")"
 readonly CACHE="${RF_IMAGE_CACHE:-/var/cache/runner-fleet/guest-image}"
 readonly SUITE="bookworm"
 readonly ROOTFS_SIZE="${RF_ROOTFS_SIZE:-4G}"
+readonly KERNEL_FLAVOUR="${RF_KERNEL_FLAVOUR:-amd64}"
 # Node 18 for the agent, busybox-static for networking and poweroff, util-linux's setpriv is in
 # minbase already.
 readonly ROOTFS_PACKAGES="nodejs,busybox-static"
@@ -84,8 +87,8 @@ else
 fi
 [[ -f ${AGENT_BUNDLE} ]] || die "agent bundle ${AGENT_BUNDLE} is missing"
 
-KERNEL_PACKAGE=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-[[ -n ${KERNEL_PACKAGE} ]] || die "cannot resolve linux-image-amd64 to a kernel package (apt-get update?)"
+KERNEL_PACKAGE=$(apt-cache depends "linux-image-${KERNEL_FLAVOUR}" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[[ -n ${KERNEL_PACKAGE} ]] || die "cannot resolve linux-image-${KERNEL_FLAVOUR} to a kernel package (apt-get update?)"
 KERNEL_VERSION=$(candidate "${KERNEL_PACKAGE}")
 KERNEL_RELEASE="${KERNEL_PACKAGE#linux-image-}"
 BUSYBOX_VERSION=$(candidate busybox-static)
@@ -103,6 +106,7 @@ INPUTS_HASH=$(
   } | sha256sum | cut -c1-64
 )
 
+# (-f follows the symlinks to the versioned files the manifest names.)
 if [[ -f ${OUTDIR}/manifest.json && -f ${OUTDIR}/vmlinux && -f ${OUTDIR}/initrd.img && -f ${OUTDIR}/base.qcow2 ]] &&
   grep -q "\"inputsHash\": \"${INPUTS_HASH}\"" "${OUTDIR}/manifest.json"; then
   step "up to date: ${OUTDIR} (inputs ${INPUTS_HASH:0:12})"
@@ -124,6 +128,35 @@ download() { # package version -> path of the .deb in the cache
   echo "${deb}"
 }
 
+# The bzImage's compressed payload (setup header: payload_offset at 0x248, payload_length at
+# 0x24c, after (setup_sects + 1) * 512 bytes) holds the ELF vmlinux; Debian compresses the
+# generic flavour with XZ and the cloud flavour with LZ4. The kernel build appends the
+# uncompressed size to the payload, which both checks the result and trips some decompressors'
+# exit status, so only the result counts.
+extract_vmlinux() {
+  local bzimage=$1 out=$2 setup_sects offset length start magic expected
+  setup_sects=$(od -An -tu1 -j $((0x1f1)) -N1 "${bzimage}" | tr -d ' ')
+  ((setup_sects == 0)) && setup_sects=4
+  offset=$(od -An -tu4 -j $((0x248)) -N4 "${bzimage}" | tr -d ' ')
+  length=$(od -An -tu4 -j $((0x24c)) -N4 "${bzimage}" | tr -d ' ')
+  start=$(((setup_sects + 1) * 512 + offset))
+  magic=$(od -An -tx1 -j "${start}" -N4 "${bzimage}" | tr -d ' \n')
+  expected=$(od -An -tu4 -j $((start + length - 4)) -N4 "${bzimage}" | tr -d ' ')
+  local -a decompress
+  case "${magic}" in
+    fd377a58) decompress=(xz -dc --single-stream) ;;
+    02214c18) decompress=(lz4 -dc) ;;
+    28b52ffd) decompress=(zstd -dc) ;;
+    1f8b*) decompress=(gzip -dc) ;;
+    *) die "unknown compression (magic ${magic}) in ${bzimage}" ;;
+  esac
+  command -v "${decompress[0]}" >/dev/null || die "${bzimage} is ${decompress[0]}-compressed: install ${decompress[0]}"
+  dd if="${bzimage}" iflag=skip_bytes,count_bytes skip="${start}" count="${length}" bs=1M status=none |
+    "${decompress[@]}" >"${out}" 2>/dev/null || true
+  [[ $(head -c 4 "${out}" | od -An -tx1 | tr -d ' \n') == 7f454c46 && $(stat -c %s "${out}") == "${expected}" ]] ||
+    die "could not extract the ELF kernel from ${bzimage} (${decompress[0]}, expected ${expected} bytes)"
+}
+
 # --- kernel: vmlinux and modules -------------------------------------------------------------------
 KERNEL_DIR="${CACHE}/kernel-${KERNEL_RELEASE}-${KERNEL_VERSION//[:~+]/_}"
 if [[ ! -f ${KERNEL_DIR}/.complete ]]; then
@@ -131,24 +164,7 @@ if [[ ! -f ${KERNEL_DIR}/.complete ]]; then
   rm -rf "${KERNEL_DIR}"
   mkdir -p "${KERNEL_DIR}/pkg"
   dpkg-deb -x "$(download "${KERNEL_PACKAGE}" "${KERNEL_VERSION}")" "${KERNEL_DIR}/pkg"
-  bzimage="${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}"
-  # The bzImage carries the kernel as an XZ stream; the first offset that decodes to an ELF wins.
-  # (tail dies of SIGPIPE once xz has its one stream: only xz's status counts.)
-  unxz_at() {
-    set +o pipefail
-    tail -c +"$1" "${bzimage}" | xz -dc --single-stream >"${KERNEL_DIR}/vmlinux" 2>/dev/null
-    local status=${PIPESTATUS[1]}
-    set -o pipefail
-    return "${status}"
-  }
-  found=0
-  for offset in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "${bzimage}" | cut -d: -f1); do
-    if unxz_at $((offset + 1)) && [[ $(head -c 4 "${KERNEL_DIR}/vmlinux" | od -An -tx1 | tr -d ' \n') == 7f454c46 ]]; then
-      found=1
-      break
-    fi
-  done
-  ((found)) || die "no XZ-compressed ELF kernel inside ${bzimage}"
+  extract_vmlinux "${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}" "${KERNEL_DIR}/vmlinux"
   depmod -b "${KERNEL_DIR}/pkg" "${KERNEL_RELEASE}"
   touch "${KERNEL_DIR}/.complete"
 else
@@ -174,6 +190,8 @@ while read -r wanted; do
   done < <(modprobe -d "${KERNEL_DIR}/pkg" -S "${KERNEL_RELEASE}" --show-depends "${wanted}")
 done <"${HERE}/modules.txt"
 install -m 0755 "${HERE}/initramfs-init" "${INITRAMFS}/init"
+# Fixed times: the same inputs give the same archive, hence the same versioned file.
+find "${INITRAMFS}" -exec touch -h -d @0 {} +
 (cd "${INITRAMFS}" && find . -print0 | LC_ALL=C sort -z | cpio --null --quiet -o -H newc --reproducible | gzip -1 -n) \
   >"${WORK}/initrd.img"
 
@@ -213,26 +231,41 @@ qemu-img convert -q -O qcow2 "${WORK}/root.raw" "${WORK}/base.qcow2"
 rm -f "${WORK}/root.raw"
 
 # --- outputs ---------------------------------------------------------------------------------------
-for artifact in vmlinux initrd.img base.qcow2; do
-  source_path="${WORK}/${artifact}"
-  [[ ${artifact} == vmlinux ]] && source_path="${KERNEL_DIR}/vmlinux"
-  install -m 0644 "${source_path}" "${OUTDIR}/.${artifact}.tmp"
-  mv -f "${OUTDIR}/.${artifact}.tmp" "${OUTDIR}/${artifact}"
-done
+# Each artifact is stored under a name carrying its content hash and never rewritten: an overlay
+# records its backing file's path, so replacing base.qcow2 in place would change the disk under
+# every overlay created before the rebuild. The plain names are symlinks to the newest build and
+# the manifest names the versioned files; the three newest versions of each are kept.
+declare -A PUBLISHED SHA256
+publish() { # kind source suffix
+  local kind=$1 source=$2 suffix=$3 sha name
+  sha=$(sha256sum "${source}" | cut -d' ' -f1)
+  name="${kind}-${sha:0:12}${suffix}"
+  if [[ ! -f ${OUTDIR}/${name} ]]; then
+    install -m 0644 "${source}" "${OUTDIR}/.${name}.tmp"
+    mv -f "${OUTDIR}/.${name}.tmp" "${OUTDIR}/${name}"
+  fi
+  ln -sfn "${name}" "${OUTDIR}/.${kind}${suffix}.link"
+  mv -Tf "${OUTDIR}/.${kind}${suffix}.link" "${OUTDIR}/${kind}${suffix}"
+  find "${OUTDIR}" -maxdepth 1 -type f -name "${kind}-????????????${suffix}" -printf '%T@ %p\n' |
+    sort -rn | tail -n +4 | cut -d' ' -f2- | xargs -r rm -f
+  PUBLISHED[${kind}]="${OUTDIR}/${name}"
+  SHA256[${kind}]="${sha}"
+}
+publish vmlinux "${KERNEL_DIR}/vmlinux" ""
+publish initrd "${WORK}/initrd.img" ".img"
+publish base "${WORK}/base.qcow2" ".qcow2"
 
-M_OUTDIR="${OUTDIR}" M_INPUTS_HASH="${INPUTS_HASH}" M_KERNEL_PACKAGE="${KERNEL_PACKAGE}" \
+M_VMLINUX="${PUBLISHED[vmlinux]}" M_INITRD="${PUBLISHED[initrd]}" M_BASE="${PUBLISHED[base]}" \
+  M_VMLINUX_SHA="${SHA256[vmlinux]}" M_INITRD_SHA="${SHA256[initrd]}" M_BASE_SHA="${SHA256[base]}" \
+  M_OUTDIR="${OUTDIR}" M_INPUTS_HASH="${INPUTS_HASH}" M_KERNEL_PACKAGE="${KERNEL_PACKAGE}" \
   M_KERNEL_VERSION="${KERNEL_VERSION}" M_KERNEL_RELEASE="${KERNEL_RELEASE}" M_BUSYBOX_VERSION="${BUSYBOX_VERSION}" \
   M_NODE_VERSION="${NODE_VERSION}" M_MIRROR="${MIRROR}" M_SUITE="${SUITE}" M_ROOTFS_SIZE="${ROOTFS_SIZE}" \
   M_CMDLINE="${CMDLINE}" M_CMDLINE_DHCP="${CMDLINE_DHCP}" M_BUILD_MS="$((($(date +%s%N) - started_ns) / 1000000))" \
   M_MODULES="$(tr '\n' ' ' <"${INITRAMFS}/modules.load")" \
   node -e '
-    const { createHash } = require("node:crypto");
-    const { readFileSync, statSync, writeFileSync, renameSync } = require("node:fs");
+    const { statSync, writeFileSync, renameSync } = require("node:fs");
     const e = process.env;
-    const artifact = (name) => {
-      const path = `${e.M_OUTDIR}/${name}`;
-      return { path, bytes: statSync(path).size, sha256: createHash("sha256").update(readFileSync(path)).digest("hex") };
-    };
+    const artifact = (path, sha256) => ({ path, bytes: statSync(path).size, sha256 });
     const manifest = {
       inputsHash: e.M_INPUTS_HASH,
       builtAt: new Date().toISOString(),
@@ -242,7 +275,11 @@ M_OUTDIR="${OUTDIR}" M_INPUTS_HASH="${INPUTS_HASH}" M_KERNEL_PACKAGE="${KERNEL_P
       debian: { suite: e.M_SUITE, mirror: e.M_MIRROR, variant: "minbase" },
       initramfsModules: e.M_MODULES.trim().split(/\s+/),
       rootfsSize: e.M_ROOTFS_SIZE,
-      artifacts: { vmlinux: artifact("vmlinux"), initrd: artifact("initrd.img"), base: artifact("base.qcow2") },
+      artifacts: {
+        vmlinux: artifact(e.M_VMLINUX, e.M_VMLINUX_SHA),
+        initrd: artifact(e.M_INITRD, e.M_INITRD_SHA),
+        base: artifact(e.M_BASE, e.M_BASE_SHA),
+      },
       cmdline: e.M_CMDLINE,
       cmdlineDhcp: e.M_CMDLINE_DHCP,
     };
@@ -250,4 +287,4 @@ M_OUTDIR="${OUTDIR}" M_INPUTS_HASH="${INPUTS_HASH}" M_KERNEL_PACKAGE="${KERNEL_P
     renameSync(`${e.M_OUTDIR}/.manifest.json.tmp`, `${e.M_OUTDIR}/manifest.json`);
   '
 elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
-step "done: ${OUTDIR} (base.qcow2 $(du -h --apparent-size "${OUTDIR}/base.qcow2" | cut -f1)) in $((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100)) s"
+step "done: ${PUBLISHED[base]} ($(du -h --apparent-size "${PUBLISHED[base]}" | cut -f1)) in $((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100)) s"

@@ -1,8 +1,8 @@
 /** guest/build-image.sh: idempotent, and the manifest describes exactly what it built. */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, readlink } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -40,13 +40,17 @@ describe.skipIf(unreachable !== undefined)("lab guest image", () => {
     expect(stdout).toMatch(/^build-image: up to date: /m);
   });
 
-  it("records the sha256 and size of every artifact it wrote", async () => {
+  it("records the versioned path, sha256 and size of every artifact; the plain names point to them", async () => {
     const artifacts = image.manifest.artifacts as Record<string, { path: string; bytes: number; sha256: string }>;
     expect(Object.keys(artifacts).sort()).toEqual(["base", "initrd", "vmlinux"]);
-    for (const artifact of Object.values(artifacts)) {
+    const plainNames: Record<string, string> = { base: "base.qcow2", initrd: "initrd.img", vmlinux: "vmlinux" };
+    for (const [kind, artifact] of Object.entries(artifacts)) {
       const content = await readFile(artifact.path);
       expect(content.length).toBe(artifact.bytes);
-      expect(createHash("sha256").update(content).digest("hex")).toBe(artifact.sha256);
+      const sha256 = createHash("sha256").update(content).digest("hex");
+      expect(sha256).toBe(artifact.sha256);
+      expect(basename(artifact.path)).toContain(`${kind}-${sha256.slice(0, 12)}`);
+      expect(await readlink(join(labImageDir, plainNames[kind]!))).toBe(basename(artifact.path));
     }
   });
 

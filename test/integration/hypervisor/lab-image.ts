@@ -36,11 +36,13 @@ export interface LabImage {
 export async function ensureLabImage(): Promise<LabImage> {
   await run(join(process.cwd(), "guest/build-image.sh"), [labImageDir], { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
   const manifest = JSON.parse(await readFile(join(labImageDir, "manifest.json"), "utf8")) as Record<string, unknown>;
+  // The manifest names the versioned files: a later rebuild never changes what these point to.
+  const artifacts = manifest.artifacts as Record<"vmlinux" | "initrd" | "base", { path: string }>;
   return {
     dir: labImageDir,
-    kernel: join(labImageDir, "vmlinux"),
-    initrd: join(labImageDir, "initrd.img"),
-    base: join(labImageDir, "base.qcow2"),
+    kernel: artifacts.vmlinux.path,
+    initrd: artifacts.initrd.path,
+    base: artifacts.base.path,
     cmdline: manifest.cmdline as string,
     manifest,
   };
