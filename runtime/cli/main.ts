@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   lab: () => import("./commands/lab.ts"),
   route: () => import("./commands/route.ts"),
   labels: () => import("./commands/labels.ts"),
+  status: () => import("./commands/status.ts"),
+  guard: () => import("./commands/guard.ts"),
 };
 
 function overview(): string {

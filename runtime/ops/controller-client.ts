@@ -42,9 +42,10 @@ async function request(url: string, init: RequestInit & { timeoutMs?: number }):
     }
     return { status: response.status, body };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
     const name = (error as { name?: string }).name;
-    return { error: name === "TimeoutError" ? "timed out" : cause ?? (error instanceof Error ? error.message : String(error)) };
+    if (name === "TimeoutError") return { error: "timed out" };
+    return { error: cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error)) };
   }
 }
 

@@ -1,9 +1,10 @@
 /** The GitHub client operator commands use: the controller's adapter, tuned to fail fast. */
 import type { ControllerConfig } from "../config/controller-config.ts";
-import { createOctokitGitHub, type OctokitGitHub } from "../github/octokit-github.ts";
+import { createOctokitGitHub, type OctokitGitHub, type OctokitGitHubOptions } from "../github/octokit-github.ts";
 import { GitHubError } from "../ports/github.ts";
 
-export function opsGitHub(config: ControllerConfig): OctokitGitHub {
+/** `overrides`: tests shrink the write spacing GitHub asks of real clients. */
+export function opsGitHub(config: ControllerConfig, overrides: Partial<OctokitGitHubOptions> = {}): OctokitGitHub {
   return createOctokitGitHub({
     apiUrl: config.github.apiUrl,
     auth: config.github.auth,
@@ -12,10 +13,21 @@ export function opsGitHub(config: ControllerConfig): OctokitGitHub {
     retries: 1,
     rateLimitRetries: 0,
     secondMs: 200,
+    ...overrides,
   });
 }
 
 /** True for errors that mean "GitHub could not be reached or would not answer now" (exit 4). */
 export function isGitHubUnavailable(error: unknown): error is GitHubError {
   return error instanceof GitHubError && (error.status === 0 || error.status === 429 || error.status === 403 || error.status >= 500 || error.status === 401);
+}
+
+/**
+ * Says what went wrong with GitHub and returns the exit code (4 when it could not be reached or
+ * would not answer now, 1 for anything else it refused), or rethrows what is not a GitHub error.
+ */
+export function gitHubFailure(error: unknown, command: string, apiUrl: string, stderr: NodeJS.WritableStream): number {
+  if (!(error instanceof GitHubError)) throw error;
+  stderr.write(`fleet ${command}: GitHub at ${apiUrl}: ${error.message}\n`);
+  return isGitHubUnavailable(error) ? 4 : 1;
 }
