@@ -163,7 +163,7 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
       const existing = await inspect(name);
       if (existing === undefined) return;
       if (existing.state === "running" || existing.state === "paused") {
-        // libvirt would turn it into a transient domain that keeps running, unseen by listDomains' callers' cleanup.
+        // libvirt would make it a transient domain that keeps running: refuse, as the port says.
         throw new DomainStateError(name, existing.state, "undefine");
       }
       try {

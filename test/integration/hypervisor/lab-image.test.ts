@@ -5,11 +5,10 @@ import { readFile, readlink } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { beforeAll, describe, expect, it } from "vitest";
-import { ensureLabImage, labImageDir, libvirtUnreachable, type LabImage } from "./lab-image.ts";
+import { beforeAll, expect, it } from "vitest";
+import { ensureLabImage, labImageDir, describeWithLibvirt, type LabImage } from "./lab-image.ts";
 
 const run = promisify(execFile);
-const unreachable = await libvirtUnreachable();
 
 /** Names in a newc cpio archive. */
 function cpioNames(archive: Buffer): string[] {
@@ -29,7 +28,7 @@ function cpioNames(archive: Buffer): string[] {
   return names;
 }
 
-describe.skipIf(unreachable !== undefined)("lab guest image", () => {
+await describeWithLibvirt("lab guest image", () => {
   let image: LabImage;
   beforeAll(async () => {
     image = await ensureLabImage();

@@ -6,6 +6,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { describe, it } from "vitest";
 
 const run = promisify(execFile);
 
@@ -21,6 +22,16 @@ export async function libvirtUnreachable(): Promise<string | undefined> {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     return `libvirtd is not reachable at ${libvirtUri} (${stderr || (error as Error).message}); run scripts/setup-machine.sh`;
   }
+}
+
+/**
+ * `describe` when libvirtd answers; otherwise one skipped test whose title says why, so a
+ * skipped run is visible in the report (CI has libvirtd: there these tests always run).
+ */
+export async function describeWithLibvirt(title: string, body: () => void): Promise<void> {
+  const reason = await libvirtUnreachable();
+  if (reason) describe(title, () => it.skip(`skipped: ${reason}`, () => undefined));
+  else describe(title, body);
 }
 
 export interface LabImage {

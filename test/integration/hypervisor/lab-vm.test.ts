@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseConsole } from "../../../runtime/controller/console-marks.ts";
 import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
 import { jitConfigFwCfgName } from "../../../runtime/guest-agent/fw-cfg.ts";
@@ -17,13 +17,12 @@ import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
 import { parseDacLabel } from "../../../runtime/hypervisor/libvirt/virsh-output.ts";
 import type { Hypervisor } from "../../../runtime/ports/hypervisor.ts";
 import { waitFor } from "../../contract/hypervisor.contract.ts";
-import { ensureLabImage, libvirtUnreachable, libvirtUri, type LabImage } from "./lab-image.ts";
+import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "./lab-image.ts";
 
-const unreachable = await libvirtUnreachable();
 const adminToken = "pat_lab_vm_tests_0123456789abcdef";
 const guestServer = { address: "10.0.2.100", port: 8080 };
 
-describe.skipIf(unreachable !== undefined)("a lab VM runs one job", () => {
+await describeWithLibvirt("a lab VM runs one job", () => {
   let image: LabImage;
   let emulator: Emulator;
   let hv: Hypervisor;
@@ -115,7 +114,8 @@ describe.skipIf(unreachable !== undefined)("a lab VM runs one job", () => {
     const job = emulator.job(jobId)!;
     expect(job.conclusion).toBe("success");
     expect(job.runnerName).toBe(name);
-    expect(job.steps.map((s) => s.log.trim())).toEqual([`runner\n${image.manifest.kernel && (image.manifest.kernel as { release: string }).release}`, "unreadable", "isolated"]);
+    const kernelRelease = (image.manifest.kernel as { release: string }).release;
+    expect(job.steps.map((s) => s.log.trim())).toEqual([`runner\n${kernelRelease}`, "unreadable", "isolated"]);
     const console = await readFile(serialLog, "utf8");
     expect(parseConsole(console)).toEqual({ listening: true, runningJob: "checks", result: "Succeeded" });
     expect(console).toContain("runner exited with 0; powering off");

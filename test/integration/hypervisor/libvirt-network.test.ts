@@ -8,16 +8,15 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
 import type { Hypervisor } from "../../../runtime/ports/hypervisor.ts";
 import { waitFor } from "../../contract/hypervisor.contract.ts";
-import { ensureLabImage, libvirtUnreachable, libvirtUri, type LabImage } from "./lab-image.ts";
+import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "./lab-image.ts";
 
-const unreachable = await libvirtUnreachable();
 
-describe.skipIf(unreachable !== undefined)("a lab VM on a libvirt network with an nwfilter", () => {
+await describeWithLibvirt("a lab VM on a libvirt network with an nwfilter", () => {
   const id = randomBytes(2).toString("hex");
   const network = `rfct-net-${id}`;
   const name = `rfct-${id}-netvm`;

@@ -7,18 +7,11 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "vitest";
 import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { describeHypervisorContract } from "../../contract/hypervisor.contract.ts";
-import { ensureLabImage, libvirtUnreachable, libvirtUri } from "./lab-image.ts";
+import { describeWithLibvirt, ensureLabImage, libvirtUri } from "./lab-image.ts";
 
-const unreachable = await libvirtUnreachable();
-
-if (unreachable) {
-  describe("Hypervisor contract: libvirt", () => {
-    it.skip(`skipped: ${unreachable}`, () => undefined);
-  });
-} else {
+await describeWithLibvirt("libvirt adapter", () => {
   describeHypervisorContract("libvirt", async () => {
     const image = await ensureLabImage();
     const prefix = `rfct-${randomBytes(3).toString("hex")}-`;
@@ -44,4 +37,4 @@ if (unreachable) {
       },
     };
   });
-}
+});
