@@ -72,6 +72,7 @@ fi
 # crashes stock kernels), but libvirt re-probes QEMU on every start (~4.5 s instead of ~0.45 s)
 # when the QEMU user cannot open /dev/kvm.
 if [[ -e /dev/kvm ]]; then
+  getent group kvm >/dev/null || groupadd --system kvm
   chgrp kvm /dev/kvm
   chmod 660 /dev/kvm
   id -nG libvirt-qemu 2>/dev/null | grep -qw kvm || usermod -a -G kvm libvirt-qemu
