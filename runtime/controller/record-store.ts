@@ -22,6 +22,8 @@ export class RecordStore {
       try {
         records.push(JSON.parse(await readFile(file, "utf8")) as VmRecord);
       } catch (error) {
+        // Removed between listing and reading: a teardown just finished with it.
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
         // Atomic writes make a torn file impossible, so this is disk corruption or tampering:
         // report it loudly rather than silently forgetting a VM.
         throw new Error(`unreadable VM record ${file}: ${(error as Error).message}`);
