@@ -13,6 +13,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   labels: () => import("./commands/labels.ts"),
   status: () => import("./commands/status.ts"),
   guard: () => import("./commands/guard.ts"),
+  drain: () => import("./commands/drain.ts"),
+  resume: () => import("./commands/resume.ts"),
 };
 
 function overview(): string {
