@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   guard: () => import("./commands/guard.ts"),
   drain: () => import("./commands/drain.ts"),
   resume: () => import("./commands/resume.ts"),
+  rollback: () => import("./commands/rollback.ts"),
+  restore: () => import("./commands/restore.ts"),
 };
 
 function overview(): string {
