@@ -3,7 +3,8 @@
  * is the guest's life: when it settles, the guest has powered off (domain → shutoff, event).
  * `signal` aborts when the domain is destroyed.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainSpec, GuestForward } from "../../ports/hypervisor.ts";
@@ -79,7 +80,9 @@ export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" |
       return;
     }
     const forwards = ctx.spec.network.kind === "user-restricted" ? ctx.spec.network.forwards : [];
-    const workRoot = await mkdtemp(join(tmpdir(), "rf-guest-"));
+    // Created by the agent only once a job arrives, and removed with it: an idle guest that is
+    // destroyed (or a test process that exits) leaves nothing behind.
+    const workRoot = join(tmpdir(), `rf-guest-${ctx.name}-${randomBytes(4).toString("hex")}`);
     try {
       const result = await runAgent({
         ...options,

@@ -19,6 +19,7 @@ const fastBackoff = { retries: 3, initialDelayMs: 5, maxDelayMs: 20 };
 
 let emulator: Emulator;
 let workRoot: string;
+const workRoots: string[] = [];
 let counter = 0;
 
 beforeAll(async () => {
@@ -28,7 +29,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 afterEach(async () => {
-  if (workRoot) await rm(workRoot, { recursive: true, force: true });
+  for (const dir of workRoots.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 async function mintJitConfig(labels = ["lab"]): Promise<{ name: string; jitConfig: string }> {
@@ -45,6 +46,7 @@ async function mintJitConfig(labels = ["lab"]): Promise<{ name: string; jitConfi
 
 async function agent(jitConfig: string, extra: Partial<AgentOptions> = {}) {
   workRoot = await mkdtemp(join(tmpdir(), "rf-agent-"));
+  workRoots.push(workRoot);
   const lines: string[] = [];
   const result = await runAgent({
     jitConfig,
