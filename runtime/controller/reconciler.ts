@@ -23,6 +23,8 @@ import { planReconcile, type Action, type Observation, type Plan, type PlanSetti
 import { provision, recordNewVm } from "./provision.ts";
 import { buildInventory, buildStatus, type ControllerHealth, type InventoryDocument, type StatusDocument } from "./status-report.ts";
 import { teardown } from "./teardown.ts";
+import { GitHubObserver } from "./github-observer.ts";
+import { TrustGate } from "./trust-check.ts";
 import type { VmRecord } from "./vm-record.ts";
 import type { ConsoleMarks } from "./console-marks.ts";
 
@@ -52,13 +54,12 @@ export interface PassResult {
 export class Reconciler {
   readonly health: ControllerHealth;
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly checkedJobs = new Set<string>();
+  private readonly observer: GitHubObserver;
+  private readonly trust: TrustGate;
   private wake: (() => void) | undefined;
-  private kickedGitHub = false;
   private kicked = false;
-  private runnersReadAt = 0;
+  /** The last runner list read, for the inventory (orphan detection uses each list once). */
   private runners: RunnerInfo[] | undefined;
-  private jobsPolledAt = 0;
   private last: PassResult | undefined;
   private readonly settings: PlanSettings;
   private readonly prefix: string;
@@ -66,7 +67,7 @@ export class Reconciler {
   constructor(
     private readonly ctx: ControllerContext,
     private readonly demand: DemandTracker,
-    private readonly options: ReconcilerOptions = {},
+    options: ReconcilerOptions = {},
   ) {
     const { config } = ctx;
     this.prefix = ownerPrefix(config.namePrefix, config.host.name);
@@ -80,6 +81,17 @@ export class Reconciler {
       drainingSince: undefined,
       shuttingDownSince: undefined,
     };
+    this.observer = new GitHubObserver({
+      config,
+      github: ctx.github,
+      demand,
+      clock: ctx.clock,
+      metrics: ctx.metrics,
+      logger: ctx.logger,
+      prefix: this.prefix,
+      onUpdate: () => this.kick(),
+    });
+    this.trust = new TrustGate(options.refuseJob, { metrics: ctx.metrics, logger: ctx.logger, onVerdict: () => this.kick() });
     this.settings = {
       config,
       timing: {
@@ -97,7 +109,7 @@ export class Reconciler {
   /** Asks for a pass soon. `github`: the world on GitHub changed (a webhook): re-read it too. */
   kick(options: { github?: boolean } = {}): void {
     this.kicked = true;
-    if (options.github) this.kickedGitHub = true;
+    if (options.github) this.observer.wantRunners();
     this.wake?.();
   }
 
@@ -143,8 +155,9 @@ export class Reconciler {
       plan = planReconcile(obs, this.settings);
       for (const record of plan.updates) await ctx.records.put(record);
       this.logTransitions(obs.records, plan.updates);
-      const refusals = await this.checkTrust(plan.updates);
-      await this.act([...refusals, ...plan.actions], obs.records.concat(plan.updates));
+      const latest = mergeRecords(obs.records, plan.updates);
+      this.trust.check(latest);
+      await this.act([...this.refusalActions(latest), ...plan.actions], latest);
       this.health.lastPassOk = true;
       this.health.lastError = undefined;
       ctx.metrics.up.set(1);
@@ -177,7 +190,12 @@ export class Reconciler {
     ]);
     const records = await ctx.records.list();
     this.health.drainingSince = await readDrainFlag(config.paths.state);
-    const runners = await this.observeGitHub(now);
+    // A list read before the records were: every runner in it has a record or is in flight.
+    const runners = this.observer.takeFreshRunners();
+    if (runners) this.runners = runners;
+    this.observer.poll();
+    this.health.githubOkAt = this.observer.okAt;
+    this.health.rateLimit = this.observer.rateLimit();
 
     const consoles = new Map<string, ConsoleMarks>();
     const live = new Set(domains.map((d) => d.name));
@@ -204,57 +222,13 @@ export class Reconciler {
     };
   }
 
-  /**
-   * Reads GitHub when due. Returns the runner list only when it was read in this pass: a cached
-   * list would show runners that teardowns have since removed as orphans.
-   */
-  private async observeGitHub(now: number): Promise<RunnerInfo[] | undefined> {
-    const { ctx } = this;
-    const { config, github } = ctx;
-    const runnersDue = this.kickedGitHub || now - this.runnersReadAt >= config.timing.reconcileSeconds * 1000;
-    const jobsDue = this.jobsPolledAt === 0 || now - this.jobsPolledAt >= config.timing.jobPollSeconds * 1000;
-    this.kickedGitHub = false;
-    let fresh: RunnerInfo[] | undefined;
-    try {
-      if (runnersDue) {
-        fresh = await github.listRunners(this.prefix);
-        this.runners = fresh;
-        this.runnersReadAt = now;
-      }
-      if (jobsDue) {
-        for (const repository of config.github.repositories) {
-          this.demand.replaceQueued(repository, await github.listJobs(repository, "queued"), now);
-        }
-        this.jobsPolledAt = now;
-      }
-      if (runnersDue || jobsDue) this.health.githubOkAt = now;
-    } catch (error) {
-      // Keep working from the last answer: VMs can still be torn down and timeouts still fire.
-      this.runners = undefined;
-      ctx.metrics.reconcileErrors.inc({ stage: "github" });
-      ctx.logger.warn({ event: "github_unreachable", err: error instanceof Error ? error.message : String(error) }, "GitHub read failed");
-    }
-    this.health.rateLimit = github.rateLimit();
-    if (this.health.rateLimit) ctx.metrics.githubRateLimitRemaining.set(this.health.rateLimit.remaining);
-    return fresh;
-  }
-
-  private async checkTrust(updates: readonly VmRecord[]): Promise<Action[]> {
-    const refuseJob = this.options.refuseJob;
-    if (!refuseJob) return [];
-    const actions: Action[] = [];
-    for (const record of updates) {
-      if (record.phase !== "busy" || record.job?.runId === undefined) continue;
-      const key = `${record.name}:${record.job.runId}`;
-      if (this.checkedJobs.has(key)) continue;
-      this.checkedJobs.add(key);
-      const reason = await refuseJob(record).catch(() => undefined);
-      if (reason !== undefined) {
-        this.ctx.metrics.untrustedRefused.inc({ reason });
-        actions.push({ kind: "teardown", name: record.name, reason: "untrusted", detail: reason, voluntary: false });
-      }
-    }
-    return actions;
+  /** Teardowns for VMs whose job the trust gate refused, if they are still here. */
+  private refusalActions(latest: readonly VmRecord[]): Action[] {
+    const present = new Set(latest.map((r) => r.name));
+    return this.trust
+      .takeRefusals()
+      .filter((refusal) => present.has(refusal.name))
+      .map((refusal) => ({ kind: "teardown", name: refusal.name, reason: "untrusted", detail: refusal.reason, voluntary: false }));
   }
 
   private async act(actions: readonly Action[], records: readonly VmRecord[]): Promise<void> {
@@ -320,9 +294,10 @@ export class Reconciler {
     this.inFlight.set(name, running);
   }
 
-  /** Resolves once every action started so far has finished (tests and shutdown use it). */
+  /** Resolves once every action and GitHub read started so far has finished (tests and shutdown use it). */
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
+    await this.observer.settle();
   }
 
   private orphanRecord(name: string): VmRecord {
@@ -392,4 +367,11 @@ export class Reconciler {
       this.ctx.logger.warn({ event: "status_write_failed", err: error instanceof Error ? error.message : String(error) }, "could not write status files");
     });
   }
+}
+
+/** The records as they are after this pass's updates. */
+function mergeRecords(records: readonly VmRecord[], updates: readonly VmRecord[]): VmRecord[] {
+  const byName = new Map(records.map((r) => [r.name, r]));
+  for (const update of updates) byName.set(update.name, update);
+  return [...byName.values()];
 }

@@ -9,7 +9,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { systemClock, type Clock } from "../ports/clock.ts";
 import { decodeJitConfig, type DecodedJitConfig } from "../protocol/jit-config.ts";
-import { runnerConsole, type Conclusion, type JobMessage } from "../protocol/runner-api.ts";
+import { jobRenewSeconds, runnerConsole, type Conclusion, type JobMessage } from "../protocol/runner-api.ts";
 import { defaultBackoff, type BackoffPolicy } from "./backoff.ts";
 import { nodeHttpFetch, type FetchLike } from "./http-transport.ts";
 import { AbortedError, createRunnerClient, RunnerProtocolError, type RunnerClient } from "./runner-client.ts";
@@ -62,6 +62,8 @@ export interface AgentOptions {
   /** Environment the steps start from (PATH, HOME, ...); job variables are added to it. */
   baseEnv?: Record<string, string>;
   shell?: string;
+  /** How often the running job is renewed (default `jobRenewSeconds`). */
+  renewSeconds?: number;
 }
 
 const resultWords: Record<Conclusion, string> = { success: "Succeeded", failure: "Failed", cancelled: "Canceled" };
@@ -137,6 +139,11 @@ async function runJob(client: RunnerClient, config: DecodedJitConfig, job: JobMe
   const onAbort = () => cancel.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const timer = setTimeout(() => cancel.abort(), job.timeoutMinutes * 60_000);
+  // Renew the job while steps run, as actions/runner renews its job lock: a runner that goes
+  // quiet for long is taken for lost and its job is failed. A failed renewal is not fatal.
+  const renewal = setInterval(() => {
+    client.renewJob(job.jobId).catch(() => undefined);
+  }, (options.renewSeconds ?? jobRenewSeconds) * 1000);
 
   const env: Record<string, string> = {
     ...(options.baseEnv ?? { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", HOME: process.env.HOME ?? workRoot }),
@@ -163,6 +170,7 @@ async function runJob(client: RunnerClient, config: DecodedJitConfig, job: JobMe
     }
   } finally {
     clearTimeout(timer);
+    clearInterval(renewal);
     options.signal?.removeEventListener("abort", onAbort);
     if (options.cleanWorkFolder) await rm(workFolder, { recursive: true, force: true });
   }

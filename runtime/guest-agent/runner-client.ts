@@ -50,6 +50,8 @@ export interface RunnerClient {
   createSession(request: SessionRequest): Promise<SessionResponse>;
   /** Long poll: the job message, or undefined when the wait ended without one. */
   pollMessage(sessionId: string, waitSeconds: number): Promise<JobMessage | undefined>;
+  /** Tells the service the runner is alive while it runs the job. */
+  renewJob(jobId: number): Promise<void>;
   reportStep(jobId: number, report: StepReport): Promise<void>;
   complete(jobId: number, report: CompletionReport): Promise<void>;
   deleteSession(sessionId: string): Promise<void>;
@@ -120,6 +122,11 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       if (response.status === 204) return undefined;
       await expect(response, "GET message", [200]);
       return (await response.json()) as JobMessage;
+    },
+    async renewJob(jobId) {
+      const response = await request("POST", runnerApiPaths.renew(jobId), undefined, shortTimeout);
+      await expect(response, "POST renew", [200, 204]);
+      await drain(response);
     },
     async reportStep(jobId, report) {
       const response = await request("POST", runnerApiPaths.steps(jobId), report, shortTimeout);

@@ -239,3 +239,32 @@ describe("work folders", () => {
     expect(await readdir(workRoot)).toEqual([]);
   });
 });
+
+describe("job renewal", () => {
+  it("keeps a long step's job alive; a runner that stops renewing is taken for lost and its job fails", async () => {
+    const strict = await startEmulator({ staticTokens: [adminToken], runnerLostAfterSeconds: 1 });
+    try {
+      const mint = async (name: string) => {
+        const response = await fetch(`${strict.url}/orgs/acme/actions/runners/generate-jitconfig`, {
+          method: "POST",
+          headers: { authorization: `token ${adminToken}`, "content-type": "application/json" },
+          body: JSON.stringify({ name, runner_group_id: 1, labels: ["slow"] }),
+        });
+        return ((await response.json()) as { encoded_jit_config: string }).encoded_jit_config;
+      };
+      const run = async (renewSeconds: number) => {
+        const jitConfig = await mint(`renew-${renewSeconds}`);
+        const { jobId } = strict.enqueueJob({ repository: "acme/app", labels: ["slow"], steps: [{ name: "slow", run: "sleep 2.5" }] });
+        workRoot = await mkdtemp(join(tmpdir(), "rf-agent-"));
+        workRoots.push(workRoot);
+        await runAgent({ jitConfig, console: () => undefined, workRoot, backoff: fastBackoff, pollWaitSeconds: 1, renewSeconds });
+        return strict.job(jobId)!;
+      };
+      expect((await run(0.3)).conclusion).toBe("success");
+      const lost = await run(60);
+      expect(lost.conclusion).toBe("failure");
+    } finally {
+      await strict.close();
+    }
+  });
+});
