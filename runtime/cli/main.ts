@@ -17,6 +17,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   resume: () => import("./commands/resume.ts"),
   rollback: () => import("./commands/rollback.ts"),
   restore: () => import("./commands/restore.ts"),
+  health: () => import("./commands/health.ts"),
+  doctor: () => import("./commands/doctor.ts"),
 };
 
 function overview(): string {
