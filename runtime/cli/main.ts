@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   restore: () => import("./commands/restore.ts"),
   health: () => import("./commands/health.ts"),
   doctor: () => import("./commands/doctor.ts"),
+  canary: () => import("./commands/canary.ts"),
 };
 
 function overview(): string {
