@@ -28,7 +28,7 @@ describe("guard loop in the controller", () => {
 
   it("rolls back when another controller stays unreachable past the offline limit", async () => {
     const dead = await closedPortUrl();
-    harness = await startFleetHarness({ config: { guard: { enabled: true, intervalSeconds: 0.2, controllers: [dead], thresholds: { offlineMinutes: 0.01 } } } });
+    harness = await startFleetHarness({ config: { guard: { enabled: true, intervalSeconds: 0.2, controllers: [dead], thresholds: { offlineMinutes: 0.05 } } } });
     routingOnSinceAMinute(harness.emulator);
     const emulator = harness.emulator;
     await until("the guard rolled back", () => variable(emulator, "acme/app", routingVariableName) === "false");

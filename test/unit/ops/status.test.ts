@@ -15,7 +15,7 @@ beforeAll(async () => {
   dead = await closedPortUrl();
   harness = await startFleetHarness();
   const { emulator, controller } = harness;
-  const job = emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "t", run: "true" }], event: trustedPullRequest(1) });
+  const job = emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "t", run: "sleep 0.5" }], event: trustedPullRequest(1) });
   await until("the job ran and its VM is gone", () => controller.reconciler.lastResult()?.status.recentJobs.some((j) => j.job?.id === job.jobId) ?? false);
   await until("a warm idle runner", () => controller.reconciler.lastResult()?.status.vms.some((vm) => vm.phase === "idle") ?? false);
 });
