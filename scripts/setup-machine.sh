@@ -15,6 +15,8 @@ readonly PACKAGES=(
   debootstrap busybox-static cpio gzip xz-utils e2fsprogs kmod genisoimage
   # the relay QEMU runs for each guest connection of a restricted user-mode network (guestfwd)
   socat
+  # stack tests check rendered libvirt XML (virt-xml-validate needs xmllint) and systemd units
+  libxml2-utils systemd
 )
 
 step() { printf 'setup-machine: %s\n' "$*"; }

@@ -23,6 +23,8 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   const log = ctx.logger.child({ runner: record.name, pool: record.pool, jobId: record.job?.id });
   const previousPhase = record.phase;
   const leaving: VmRecord = { ...record, phase: "tearing-down", teardown: record.teardown ?? { reason, detail: "", at: clock.now() } };
+  // A job cut short (timeout, drain, refusal) ends when the teardown was decided.
+  if (leaving.times.assigned !== undefined) leaving.times = { ...leaving.times, finished: leaving.times.finished ?? leaving.teardown!.at };
   await ctx.records.put(leaving);
 
   if (options.voluntary && leaving.runnerId !== undefined) {

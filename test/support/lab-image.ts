@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 
@@ -26,12 +26,14 @@ export async function libvirtUnreachable(): Promise<string | undefined> {
 
 /**
  * `describe` when libvirtd answers; otherwise one skipped test whose title says why, so a
- * skipped run is visible in the report (CI has libvirtd: there these tests always run).
+ * skipped run is visible in the report. With RF_REQUIRE_LIBVIRT=1 (CI, scripts/test-all.sh)
+ * an unreachable libvirtd fails the test instead: CI must never pass by skipping real VMs.
  */
 export async function describeWithLibvirt(title: string, body: () => void): Promise<void> {
   const reason = await libvirtUnreachable();
-  if (reason) describe(title, () => it.skip(`skipped: ${reason}`, () => undefined));
-  else describe(title, body);
+  if (!reason) describe(title, body);
+  else if (process.env.RF_REQUIRE_LIBVIRT === "1") describe(title, () => it(`libvirtd is required: ${reason}`, () => expect.fail(reason)));
+  else describe(title, () => it.skip(`skipped: ${reason}`, () => undefined));
 }
 
 export interface LabImage {

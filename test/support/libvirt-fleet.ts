@@ -18,7 +18,7 @@ import { labControllerConfig, labLabels, labRunnerUrl } from "../../runtime/lab/
 import { fetchMetrics, fetchStatus, killController, spawnController, stopController, waitFor, type ControllerProcess } from "../../runtime/lab/controller-process.ts";
 import { findLeaks, type Leaks } from "../../runtime/lab/leak-check.ts";
 import type { Hypervisor } from "../../runtime/ports/hypervisor.ts";
-import { ensureLabImage, libvirtUri } from "../integration/hypervisor/lab-image.ts";
+import { ensureLabImage, libvirtUri } from "./lab-image.ts";
 
 export interface LibvirtFleetOptions {
   pool?: { min?: number; max?: number };
@@ -133,7 +133,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   let total = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) continue;
-    const match = /^(\w+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    // Label values may contain braces (route="GET /orgs/{org}/..."): take up to the last '}'.
+    const match = /^(\w+)(\{.*\})?\s+(\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
     const series = match[2] ?? "";
     if (Object.entries(labels).every(([key, value]) => series.includes(`${key}="${value}"`))) total += Number(match[3]);

@@ -2,7 +2,8 @@
  * Crash safety on real VMs: the controller keeps no state that lives only in its memory, so a
  * SIGKILL at any moment followed by a restart leaks nothing and strands no job.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
+import { describeWithLibvirt } from "../../support/lab-image.ts";
 import { waitFor } from "../../../runtime/lab/controller-process.ts";
 import { metricValue, startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
 
@@ -12,7 +13,7 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-describe("crash safety", () => {
+await describeWithLibvirt("crash safety", () => {
   it("survives SIGKILL while provisioning and while jobs run: every job is served, nothing leaks", async () => {
     fleet = await startLibvirtFleet({ pool: { min: 1, max: 3 } });
     await fleet.start();

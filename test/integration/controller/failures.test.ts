@@ -2,9 +2,9 @@
  * Guests that go wrong, on real VMs: one that never boots and one whose job hangs. Each is torn
  * down, counted by reason, and leaves nothing behind.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { waitFor } from "../../../runtime/lab/controller-process.ts";
-import { ensureLabImage } from "../hypervisor/lab-image.ts";
+import { describeWithLibvirt, ensureLabImage } from "../../support/lab-image.ts";
 import { metricValue, startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
 
 let fleet: LibvirtFleet | undefined;
@@ -13,7 +13,7 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-describe("failing guests", () => {
+await describeWithLibvirt("failing guests", () => {
   it("tears down a VM that never boots (boot timeout), counts it and backs off", async () => {
     const image = await ensureLabImage();
     // No init to run: the kernel panics and, with panic=0, hangs there forever.

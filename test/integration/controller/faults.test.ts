@@ -4,20 +4,13 @@
  * runs jobs with one fault switched on: every job is still served, failures are counted, and at
  * the end nothing is left behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { FaultSettings } from "../../../runtime/emulator/faults.ts";
+import { describeWithLibvirt } from "../../support/lab-image.ts";
 import { waitFor } from "../../../runtime/lab/controller-process.ts";
 import { metricValue, startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
 
 let fleet: LibvirtFleet;
-beforeAll(async () => {
-  fleet = await startLibvirtFleet({ pool: { min: 1, max: 2 }, timing: { bootTimeoutSeconds: 45 } });
-  await fleet.start();
-  await fleet.waitForIdle(1);
-});
-afterAll(async () => {
-  await fleet?.close();
-});
 
 async function roundWith(faults: FaultSettings, jobs = 2): Promise<void> {
   fleet.emulator.setFaults(faults);
@@ -27,7 +20,16 @@ async function roundWith(faults: FaultSettings, jobs = 2): Promise<void> {
   for (const job of queued) expect(fleet.emulator.job(job.jobId)?.conclusion, JSON.stringify(faults)).toBe("success");
 }
 
-describe("emulator faults against the controller", () => {
+await describeWithLibvirt("emulator faults against the controller", () => {
+  beforeAll(async () => {
+    fleet = await startLibvirtFleet({ pool: { min: 1, max: 2 }, timing: { bootTimeoutSeconds: 45 } });
+    await fleet.start();
+    await fleet.waitForIdle(1);
+  });
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
   it("serves jobs through GitHub 5xx errors", async () => {
     await roundWith({ serverError: { rate: 0.3, status: 502 } });
   });

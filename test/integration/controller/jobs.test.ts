@@ -2,7 +2,8 @@
  * The controller on real VMs: QEMU/TCG guests booting the lab image through libvirtd, the
  * controller as its own process from dist/fleet.cjs, the emulator as GitHub.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
+import { describeWithLibvirt } from "../../support/lab-image.ts";
 import { waitFor } from "../../../runtime/lab/controller-process.ts";
 import { leakCount } from "../../../runtime/lab/leak-check.ts";
 import { startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
@@ -13,7 +14,7 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-describe("controller on real VMs", () => {
+await describeWithLibvirt("controller on real VMs", () => {
   it("runs a burst of jobs one VM each, refills the warm pool after it, and leaves nothing behind", async () => {
     fleet = await startLibvirtFleet({ pool: { min: 1, max: 3 } });
     await fleet.start();

@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { beforeAll, expect, it } from "vitest";
-import { ensureLabImage, labImageDir, describeWithLibvirt, type LabImage } from "./lab-image.ts";
+import { ensureLabImage, labImageDir, describeWithLibvirt, type LabImage } from "../../support/lab-image.ts";
 
 const run = promisify(execFile);
 

@@ -17,7 +17,7 @@ import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
 import { parseDacLabel } from "../../../runtime/hypervisor/libvirt/virsh-output.ts";
 import type { Hypervisor } from "../../../runtime/ports/hypervisor.ts";
 import { waitFor } from "../../contract/hypervisor.contract.ts";
-import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "./lab-image.ts";
+import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "../../support/lab-image.ts";
 
 const adminToken = "pat_lab_vm_tests_0123456789abcdef";
 const guestServer = { address: "10.0.2.100", port: 8080 };

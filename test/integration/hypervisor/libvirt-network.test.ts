@@ -13,7 +13,7 @@ import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/lib
 import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
 import type { Hypervisor } from "../../../runtime/ports/hypervisor.ts";
 import { waitFor } from "../../contract/hypervisor.contract.ts";
-import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "./lab-image.ts";
+import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "../../support/lab-image.ts";
 
 
 await describeWithLibvirt("a lab VM on a libvirt network with an nwfilter", () => {

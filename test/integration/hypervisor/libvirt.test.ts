@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { describeHypervisorContract } from "../../contract/hypervisor.contract.ts";
-import { describeWithLibvirt, ensureLabImage, libvirtUri } from "./lab-image.ts";
+import { describeWithLibvirt, ensureLabImage, libvirtUri } from "../../support/lab-image.ts";
 
 await describeWithLibvirt("libvirt adapter", () => {
   describeHypervisorContract("libvirt", async () => {
