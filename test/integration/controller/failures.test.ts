@@ -22,6 +22,8 @@ await describeWithLibvirt("failing guests", () => {
     await fleet.start();
 
     await waitFor("a boot timeout", 120_000, async () => metricValue(await fleet!.metrics(), "runner_fleet_vm_failures_total", { reason: "boot_timeout" }) >= 1);
+    // /status is the last pass's document: wait for the pass that saw the teardown.
+    await waitFor("the boot timeout in the status", 30_000, async () => (await fleet!.status())?.recentJobs.some((entry) => entry.reason === "boot_timeout") ?? false);
     const status = (await fleet.status())!;
     const failed = status.recentJobs.find((entry) => entry.reason === "boot_timeout")!;
     expect(failed.outcome).toBe("lost");
@@ -43,6 +45,7 @@ await describeWithLibvirt("failing guests", () => {
     const [job] = fleet.enqueue(1, [{ name: "hang", run: "echo hanging; sleep 3600" }]);
 
     await waitFor("a job timeout", 180_000, async () => metricValue(await fleet!.metrics(), "runner_fleet_vm_failures_total", { reason: "job_timeout" }) >= 1);
+    await waitFor("the job timeout in the status", 30_000, async () => (await fleet!.status())?.recentJobs.some((entry) => entry.reason === "job_timeout") ?? false);
     const status = (await fleet.status())!;
     const failed = status.recentJobs.find((entry) => entry.reason === "job_timeout")!;
     expect(failed.job?.id).toBe(job!.jobId);
