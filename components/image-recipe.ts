@@ -14,12 +14,13 @@ import { hostLayout } from "../runtime/controller/endpoints.ts";
 import { debianReleases } from "./stack-config.ts";
 import type { Arch, DebianRelease, ImageSettings } from "./stack-config.ts";
 import { scriptHeader } from "./shell.ts";
+import { jitConfigSysfsPath } from "../runtime/protocol/fw-cfg.ts";
 
 /** What every runner needs, whatever the operator adds. */
 export const requiredPackages = ["ca-certificates", "curl", "git", "jq", "tar"] as const;
 
-/** fw_cfg entry the controller fills with the VM's encoded JIT config (same path as the lab image). */
-export const jitConfigFwCfgPath = "/sys/firmware/qemu_fw_cfg/by_name/opt/runner-fleet/jitconfig/raw";
+/** Where the guest reads the JIT config the controller attaches (the same for the lab image). */
+export const jitConfigFwCfgPath = jitConfigSysfsPath;
 
 /** Where actions/runner is unpacked inside the image. */
 export const runnerDir = "/opt/actions-runner";

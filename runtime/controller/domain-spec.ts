@@ -2,9 +2,8 @@
 import type { ControllerConfig, PoolConfig } from "../config/controller-config.ts";
 import type { DomainSpec } from "../ports/hypervisor.ts";
 import type { VmPaths } from "./naming.ts";
+import { jitConfigFwCfgName } from "../protocol/fw-cfg.ts";
 
-/** The fw_cfg entry the guest reads its JIT config from (both the lab image and production's). */
-export const jitConfigFwCfgName = "opt/runner-fleet/jitconfig";
 
 export function domainSpecFor(config: ControllerConfig, pool: PoolConfig, name: string, paths: VmPaths, now: number): DomainSpec {
   return {

@@ -20,7 +20,7 @@ import type {
 import { DomainNotFoundError, DomainStateError, OverlayError, SecretFileError } from "../../runtime/hypervisor/errors.ts";
 import { InvalidDomainSpecError } from "../../runtime/hypervisor/spec-validation.ts";
 import { encodeJitConfig } from "../../runtime/protocol/jit-config.ts";
-import { jitConfigFwCfgName } from "../../runtime/guest-agent/fw-cfg.ts";
+import { jitConfigFwCfgName } from "../../runtime/protocol/fw-cfg.ts";
 
 export interface HypervisorContractEnv {
   hypervisor: Hypervisor;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainSpec, GuestForward } from "../../ports/hypervisor.ts";
 import { runAgent, type AgentOptions } from "../../guest-agent/agent.ts";
-import { jitConfigFwCfgName } from "../../guest-agent/fw-cfg.ts";
+import { jitConfigFwCfgName } from "../../protocol/fw-cfg.ts";
 
 export interface GuestContext {
   name: string;

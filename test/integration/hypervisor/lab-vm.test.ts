@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseConsole } from "../../../runtime/controller/console-marks.ts";
 import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
-import { jitConfigFwCfgName } from "../../../runtime/guest-agent/fw-cfg.ts";
+import { jitConfigFwCfgName } from "../../../runtime/protocol/fw-cfg.ts";
 import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
 import { parseDacLabel } from "../../../runtime/hypervisor/libvirt/virsh-output.ts";
