@@ -67,9 +67,9 @@ describe("fleet drain and resume", () => {
   });
 
   it("--wait gives up after --wait-timeout with exit 3 while a job still runs", async () => {
-    harness.emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "work", run: "sleep 3" }], event: trustedPullRequest(2) });
+    harness.emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "work", run: "sleep 1.5" }], event: trustedPullRequest(2) });
     await until("the job is running", () => status()?.vms.some((vm) => vm.phase === "busy") ?? false);
-    const result = await fleet(["drain", "--controller", harness.controller.url, "--token-file", tokenFile, "--wait", "--wait-timeout", "500ms"]);
+    const result = await fleet(["drain", "--controller", harness.controller.url, "--token-file", tokenFile, "--wait", "--wait-timeout", "300ms"]);
     expect([result.code, result.stderr]).toEqual([3, expect.stringMatching(/^draining h1, but 1 VM\(s\) still busy after \d+ s\n$/)]);
     await drainOrResume({ url: harness.controller.url, action: "resume", token: adminToken, dryRun: false, wait: true, waitTimeoutMs: 10_000, pollMs: 50 });
     expect((await fleet(["drain", "--controller", harness.controller.url, "--wait-timeout", "soon", "--dry-run"])).code).toBe(2);
