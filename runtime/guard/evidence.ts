@@ -128,8 +128,12 @@ export function controllerEvidence(observations: readonly ControllerObservation[
   const bootAttempts: BootAttempt[] = [];
   const byKey = new Map<string, QueueSample>();
   const refusals: Refusal[] = [];
+  const hosts = new Set<string>();
   for (const observation of observations) {
-    if (!observation.status) continue;
+    // A host listed twice (the guard's own host, also in guard.controllers) counts once:
+    // its failures must not be counted twice into a streak.
+    if (!observation.status || hosts.has(observation.status.host)) continue;
+    hosts.add(observation.status.host);
     bootAttempts.push(...bootAttemptsOf(observation.status));
     for (const sample of queueSamplesOf(observation.status)) byKey.set(sample.key, sample);
     refusals.push(...refusalsOf(observation.status));

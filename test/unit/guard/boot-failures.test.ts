@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootFailureTrigger } from "../../../runtime/guard/boot-failures.ts";
-import { bootAttemptsOf, type BootAttempt } from "../../../runtime/guard/evidence.ts";
+import { bootAttemptsOf, controllerEvidence, type BootAttempt } from "../../../runtime/guard/evidence.ts";
 import { bootFailed, minute, ranJob, status, t0 } from "./fixtures.ts";
 
 const ok = (host: string, vm: string, at: number): BootAttempt => ({ host, vm, at, ok: true });
@@ -60,5 +60,12 @@ describe("boot failure trigger", () => {
       records: [{ name: "rf-h1-small-00000003", pool: "small", phase: "idle", times: { requested: t0 - 3 * minute, online: t0 - 2 * minute } }],
     });
     expect(bootFailureTrigger(bootAttemptsOf(doc), { threshold: 2 })).toBeUndefined();
+  });
+
+  it("counts a host listed twice (in-process and by URL) once, so one failure is not a streak", () => {
+    const doc = status({ now: t0, history: [ranJob("rf-h1-small-00000001", { requested: t0 - 10 * minute, online: t0 - 9 * minute, queuedAt: t0 - 9 * minute, assigned: t0 - 8 * minute, jobId: 1 }), bootFailed("rf-h1-small-00000002", t0 - minute)] });
+    const evidence = controllerEvidence([{ url: "self", status: doc }, { url: "http://h1:8080", status: doc }]);
+    expect(evidence.bootAttempts).toHaveLength(2);
+    expect(bootFailureTrigger(evidence.bootAttempts, { threshold: 2 })).toBeUndefined();
   });
 });
