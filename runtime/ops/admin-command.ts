@@ -43,7 +43,7 @@ refused (bad token, admin endpoints disabled), 2 bad flags or no token.`;
       if (waitTimeoutMs === undefined) throw new UsageError(`--wait-timeout ${JSON.stringify(flags["wait-timeout"])}: expected a duration such as 30m`);
       const dryRun = flags["dry-run"] === true;
       const token = dryRun ? undefined : await adminToken(flags["token-file"], io.env);
-      const result = await drainOrResume({ url: url!, action, ...(token !== undefined ? { token } : {}), dryRun, wait: flags.wait === true, waitTimeoutMs });
+      const result = await drainOrResume({ url: url!, action, ...(token !== undefined ? { token } : {}), dryRun, wait: flags.wait === true, waitTimeoutMs, signal: io.signal });
       if (flags.json) writeJson(io.stdout, result);
       else (result.outcome === "done" || result.outcome === "dry-run" ? io.stdout : io.stderr).write(`${result.message}\n`);
       return exitCodes[result.outcome];

@@ -4,6 +4,7 @@
  * until the change has taken effect: no busy VMs left, or no longer draining.
  */
 import type { StatusDocument } from "../controller/status-report.ts";
+import { systemClock } from "../ports/clock.ts";
 import { postAdmin, readStatus } from "./controller-client.ts";
 
 export type DrainAction = "drain" | "resume";
@@ -68,8 +69,9 @@ export interface DrainOptions {
   waitTimeoutMs: number;
   pollMs?: number;
   requestTimeoutMs?: number;
-  sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /** Ends --wait early (Ctrl-C): the request has been made; the result says it has not settled. */
+  signal?: AbortSignal;
 }
 
 /** Whether the host has reached what `action` asked for. */
@@ -79,7 +81,6 @@ export function settled(action: DrainAction, host: HostSummary): boolean {
 
 export async function drainOrResume(options: DrainOptions): Promise<DrainResult> {
   const { url, action } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? Date.now;
   const before = await readStatus(url, options.requestTimeoutMs);
   if (!before.ok) return { url, action, outcome: "unreachable", message: `cannot read ${url}/status: ${before.error}` };
@@ -108,10 +109,11 @@ export async function drainOrResume(options: DrainOptions): Promise<DrainResult>
         return { url, action, outcome: "done", message: `${done}: ${what}`, before: summary, after: last, waitedMs: now() - started };
       }
     }
-    if (now() - started >= options.waitTimeoutMs) {
+    if (now() - started >= options.waitTimeoutMs || options.signal?.aborted) {
       const still = action === "drain" ? `${last.busy} VM(s) still busy` : "still draining";
-      return { url, action, outcome: "timeout", message: `${done}, but ${still} after ${Math.round((now() - started) / 1000)} s`, before: summary, after: last, waitedMs: now() - started };
+      const stopped = options.signal?.aborted ? "stopped waiting" : "timed out";
+      return { url, action, outcome: "timeout", message: `${done}, but ${still} after ${Math.round((now() - started) / 1000)} s (${stopped})`, before: summary, after: last, waitedMs: now() - started };
     }
-    await sleep(options.pollMs ?? 1_000);
+    await systemClock.sleep(options.pollMs ?? 1_000, options.signal);
   }
 }

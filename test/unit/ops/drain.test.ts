@@ -69,8 +69,13 @@ describe("fleet drain and resume", () => {
   it("--wait gives up after --wait-timeout with exit 3 while a job still runs", async () => {
     harness.emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "work", run: "sleep 1.5" }], event: trustedPullRequest(2) });
     await until("the job is running", () => status()?.vms.some((vm) => vm.phase === "busy") ?? false);
+    // Ctrl-C during --wait ends the wait at once; the drain itself was requested.
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 100);
+    const stopped = await drainOrResume({ url: harness.controller.url, action: "drain", token: adminToken, dryRun: false, wait: true, waitTimeoutMs: 60_000, signal: interrupt.signal });
+    expect(stopped).toMatchObject({ outcome: "timeout", message: expect.stringContaining("(stopped waiting)") });
     const result = await fleet(["drain", "--controller", harness.controller.url, "--token-file", tokenFile, "--wait", "--wait-timeout", "300ms"]);
-    expect([result.code, result.stderr]).toEqual([3, expect.stringMatching(/^draining h1, but 1 VM\(s\) still busy after \d+ s\n$/)]);
+    expect([result.code, result.stderr]).toEqual([3, expect.stringMatching(/^draining h1, but 1 VM\(s\) still busy after \d+ s \(timed out\)\n$/)]);
     await drainOrResume({ url: harness.controller.url, action: "resume", token: adminToken, dryRun: false, wait: true, waitTimeoutMs: 10_000, pollMs: 50 });
     expect((await fleet(["drain", "--controller", harness.controller.url, "--wait-timeout", "soon", "--dry-run"])).code).toBe(2);
   });
