@@ -75,7 +75,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
     hypervisor,
     github,
     clock,
-    records: new RecordStore(config.paths.state),
+    records: new RecordStore(config.paths.state, (file, problem) => {
+      metrics.reconcileErrors.inc({ stage: "corrupt_record" });
+      logger.error({ event: "record_corrupt", file, problem }, "unreadable VM record set aside; its leftovers will be swept as orphans");
+    }),
     history: new HistoryStore(config.paths.state),
     consoles: new ConsoleReader(),
     metrics,

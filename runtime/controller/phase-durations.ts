@@ -12,9 +12,11 @@ export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
   const span = (phase: Phase, from: number | undefined, to: number | undefined) => {
     if (from !== undefined && to !== undefined && to >= from) out[phase] = to - from;
   };
+  // The JIT config and the overlay are made at the same time, both from the request.
   span("jit", times.requested, times.jit);
-  span("overlay", times.jit, times.overlay);
-  span("define", times.overlay, times.defined);
+  span("overlay", times.requested, times.overlay);
+  const prepared = times.jit !== undefined && times.overlay !== undefined ? Math.max(times.jit, times.overlay) : undefined;
+  span("define", prepared, times.defined);
   span("start", times.defined, times.started);
   span("boot", times.started, times.online);
   span("idle", times.online, times.assigned);
@@ -27,12 +29,14 @@ export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
 
 /**
  * Time the controller itself spent on a VM: everything that is not the guest booting or
- * running (preparing it before start, and removing it after the guest powered off).
+ * running. That is preparing it (JIT config, overlay, secret, definition) until it asks the
+ * hypervisor to start the VM, and removing it once the guest has powered off. QEMU's own start
+ * belongs to the boot, like the kernel's.
  */
 export function controllerOverheadMs(times: VmTimes): number | undefined {
   const down = times.poweredOff ?? times.finished;
-  if (times.started === undefined || down === undefined || times.tornDown === undefined) return undefined;
-  return times.started - times.requested + (times.tornDown - down);
+  if (times.defined === undefined || down === undefined || times.tornDown === undefined) return undefined;
+  return times.defined - times.requested + (times.tornDown - down);
 }
 
 /** Queued on GitHub → started on our runner. */

@@ -1,5 +1,5 @@
 /**
- * Provisioning one runner VM: JIT config → overlay → secret → domain → start.
+ * Provisioning one runner VM: JIT config and overlay (together) → secret → domain → start.
  *
  * The record is written before anything is created, so a crash at any point leaves a trail the
  * next reconcile pass follows to clean up. Any failure tears the VM down at once and is counted
@@ -32,14 +32,25 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
 
   let failedStep: TeardownReason = "jit_error";
   try {
-    const jit = await github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId });
-    record.runnerId = jit.runnerId;
-    record.times.jit = clock.now();
+    // The JIT config (a GitHub round trip) and the overlay (a local qemu-img) do not depend on
+    // each other: make them at the same time.
+    const [jitResult, overlayResult] = await Promise.allSettled([
+      github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId }).then((jit) => {
+        record.runnerId = jit.runnerId;
+        record.times.jit = clock.now();
+        return jit;
+      }),
+      hypervisor.createOverlay(config.image.base, paths.overlay).then(() => {
+        record.times.overlay = clock.now();
+      }),
+    ]);
+    // The runner id must be on disk before anything else can fail: it is how a crash's
+    // leftover registration is found again.
     await ctx.records.put(record);
-
+    if (jitResult.status === "rejected") throw jitResult.reason;
     failedStep = "overlay_error";
-    await hypervisor.createOverlay(config.image.base, paths.overlay);
-    record.times.overlay = clock.now();
+    if (overlayResult.status === "rejected") throw overlayResult.reason;
+    const jit = jitResult.value;
 
     failedStep = "define_error";
     await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);

@@ -320,7 +320,12 @@ export class Reconciler {
     const { ctx } = this;
     const { config } = ctx;
     const now = ctx.clock.now();
-    const [records, history] = await Promise.all([ctx.records.list(), ctx.history.read()]);
+    // Reporting must not stop the loop: if the state directory cannot be read again, report
+    // what this pass observed (the failed pass is already in health and metrics).
+    const [records, history] = await Promise.all([
+      ctx.records.list().catch((): VmRecord[] => obs?.records ?? []),
+      ctx.history.read().catch(() => this.last?.status.recentJobs ?? []),
+    ]);
     const pools = plan?.pools ?? this.last?.plan.pools ?? [];
     const used = plan?.used ?? this.last?.plan.used ?? { vcpus: 0, memoryMiB: 0 };
     const status = buildStatus({ config, now, health: this.health, pools, used, records, history });

@@ -43,13 +43,16 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   }
 
   const paths = vmPaths(config.paths.state, leaving.name);
-  await hypervisor.destroyDomain(leaving.name);
-  await hypervisor.undefineDomain(leaving.name);
-  await hypervisor.removeOverlay(paths.overlay);
-  await rm(paths.secret, { force: true });
-  if (!options.voluntary && leaving.runnerId !== undefined && mayStillBeRegistered(leaving)) {
-    await deregisterAfterDestroy(ctx, leaving.runnerId, log);
-  }
+  // The domain first (nothing may run from the overlay we are about to delete); the files and
+  // the registration do not depend on each other.
+  await hypervisor.removeDomain(leaving.name);
+  await Promise.all([
+    hypervisor.removeOverlay(paths.overlay),
+    rm(paths.secret, { force: true }),
+    !options.voluntary && leaving.runnerId !== undefined && mayStillBeRegistered(leaving)
+      ? deregisterAfterDestroy(ctx, leaving.runnerId, log)
+      : undefined,
+  ]);
   leaving.times.tornDown = clock.now();
 
   const entry = historyEntry(leaving);

@@ -49,11 +49,15 @@ export class TrustGate {
     private readonly deps: { metrics: Metrics; logger: Logger; onVerdict: () => void },
   ) {}
 
-  /** Starts a check for each busy VM whose job has not been checked yet. Never waits. */
+  /**
+   * Starts a check for each VM with a job that has not been checked yet. Never waits. A job so
+   * short that its VM was first seen finished is checked too: too late to stop, but it is
+   * counted and logged (and the guard sees the run as a route mismatch).
+   */
   check(records: readonly VmRecord[]): void {
     if (!this.refuseJob) return;
     for (const record of records) {
-      if (record.phase !== "busy" || record.job?.runId === undefined) continue;
+      if ((record.phase !== "busy" && record.phase !== "finished") || record.job?.runId === undefined) continue;
       const key = `${record.name}:${record.job.runId}`;
       if (this.checked.has(key)) continue;
       this.checked.add(key);

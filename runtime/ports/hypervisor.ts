@@ -87,6 +87,11 @@ export interface Hypervisor {
   destroyDomain(name: string): Promise<void>;
   /** Removes the definition. Succeeds if missing. The domain must be stopped. */
   undefineDomain(name: string): Promise<void>;
+  /**
+   * Powers the domain off if it runs and removes its definition: teardown's one call (libvirt
+   * does it in a single virsh process). Succeeds if the domain is missing.
+   */
+  removeDomain(name: string): Promise<void>;
 
   /** Creates a qcow2 overlay at `path` backed by `base`. Fails if `path` exists. */
   createOverlay(base: string, path: string): Promise<void>;

@@ -144,6 +144,22 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
         await hv.destroyDomain(name);
       });
 
+      it("removes a domain in one call whether it runs, is shut off or is missing", async () => {
+        const running = unique("rmrun");
+        await hv.defineDomain(await specFor(running));
+        await hv.startDomain(running);
+        await hv.removeDomain(running);
+        expect(await hv.listDomains(running)).toEqual([]);
+
+        const stopped = unique("rmoff");
+        await hv.defineDomain(await specFor(stopped));
+        await hv.removeDomain(stopped);
+        expect(await hv.listDomains(stopped)).toEqual([]);
+
+        await hv.removeDomain(stopped);
+        await hv.removeDomain(unique("rmnone"));
+      });
+
       it("refuses to redefine or undefine a running domain", async () => {
         const name = unique("busy");
         const spec = await specFor(name);

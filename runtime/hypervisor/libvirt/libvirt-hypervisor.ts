@@ -18,6 +18,7 @@ import { createVirsh, VirshError } from "./virsh.ts";
 import {
   batchInspectCommand,
   parseBatchInspect,
+  domainStateOf,
   parseDacLabel,
   parseDomainList,
   parseDominfo,
@@ -85,6 +86,22 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
     onRestart: options.onEventStreamRestart,
   });
 
+  /**
+   * virsh reads the XML from a file (Node's stdin pipes are sockets, which /dev/stdin cannot
+   * open); the XML holds no secrets, only paths.
+   */
+  async function defineFromXml(spec: DomainSpec, xml: string): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), "rf-domain-"));
+    try {
+      const file = join(dir, "domain.xml");
+      await writeFile(file, xml, { mode: 0o600 });
+      if (spec.network.kind === "user-restricted") await checkGuestfwdAllowed(file);
+      await virsh.run(["define", "--file", file]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** State and UUID of a domain, or undefined if libvirt does not know it. */
   async function inspect(name: string): Promise<DomainInfoLines | undefined> {
     try {
@@ -116,22 +133,20 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
 
     async defineDomain(spec: DomainSpec) {
       validateDomainSpec(spec);
+      // Every VM gets a fresh name, so define at once and look the domain up only when libvirt
+      // says the name is taken (one virsh call instead of two on the hot path).
+      try {
+        await defineFromXml(spec, renderDomainXml(spec, xmlOptions));
+        return;
+      } catch (error) {
+        if (!(error instanceof VirshError && /already exists/i.test(error.stderr))) throw error;
+      }
       const existing = await inspect(spec.name);
       if (existing && (existing.state === "running" || existing.state === "paused")) {
         throw new DomainStateError(spec.name, existing.state, "redefine");
       }
-      const xml = renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid });
-      // virsh reads the XML from a file (Node's stdin pipes are sockets, which /dev/stdin cannot
-      // open); the XML holds no secrets, only paths.
-      const dir = await mkdtemp(join(tmpdir(), "rf-domain-"));
-      try {
-        const file = join(dir, "domain.xml");
-        await writeFile(file, xml, { mode: 0o600 });
-        if (spec.network.kind === "user-restricted") await checkGuestfwdAllowed(file);
-        await virsh.run(["define", "--file", file]);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      // Redefining keeps the domain's UUID: libvirt refuses the same name with a new one.
+      await defineFromXml(spec, renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid }));
     },
 
     async startDomain(name) {
@@ -172,6 +187,24 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
         if ((await inspect(name)) === undefined) return;
         throw error;
       }
+    },
+
+    async removeDomain(name) {
+      validateDomainName(name);
+      // One virsh process instead of four (each costs ~20 ms idle, far more on a busy host): in
+      // command-string mode virsh runs every command whatever the previous one said and exits
+      // with the last one's status, so `domstate` failing is the proof the domain is gone.
+      // (The name is validated: letters, digits, '.', '_', '-' only, safe in a command string.)
+      let state: string;
+      try {
+        state = await virsh.run([
+          `destroy --domain ${name}; undefine --domain ${name} --managed-save --snapshots-metadata; domstate --domain ${name}`,
+        ]);
+      } catch (error) {
+        if (error instanceof VirshError && /failed to get domain|Domain not found/i.test(error.stderr)) return;
+        throw error;
+      }
+      throw new DomainStateError(name, domainStateOf(state.trim().split(/\s+/)[0] ?? ""), "remove");
     },
 
     createOverlay(base, path) {

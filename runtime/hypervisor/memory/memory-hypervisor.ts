@@ -143,6 +143,11 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
       domains.delete(name);
     },
 
+    async removeDomain(name) {
+      await this.destroyDomain(name);
+      await this.undefineDomain(name);
+    },
+
     async createOverlay(base, path) {
       if (!isAbsolute(base)) throw new OverlayError(`overlay base must be an absolute path: ${base}`);
       if (!isAbsolute(path)) throw new OverlayError(`overlay path must be an absolute path: ${path}`);
