@@ -16,8 +16,8 @@ import { parseControllerConfig, type ControllerConfig } from "../runtime/config/
 import { ownerPrefix } from "../runtime/controller/naming.ts";
 import type { JobStatus } from "../runtime/controller/status-report.ts";
 import { startEmulator, type Emulator } from "../runtime/emulator/server.ts";
-import { createOctokitGitHub } from "../runtime/github/octokit-github.ts";
-import { createLibvirtHypervisor } from "../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
+import { gitHubFor } from "../runtime/github/from-config.ts";
+import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
 import { fetchMetrics, fetchStatus, spawnController, stopController, waitFor, type ControllerProcess } from "../runtime/lab/controller-process.ts";
 import { labControllerConfig, labLabels, labRunnerUrl } from "../runtime/lab/lab-config.ts";
 import { findLeaks, type Leaks } from "../runtime/lab/leak-check.ts";
@@ -99,8 +99,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const leaks = await findLeaks({
       prefix: ownerPrefix(base.namePrefix, base.host.name),
       stateDir: base.paths.state,
-      hypervisor: createLibvirtHypervisor({ uri: base.libvirt.uri, domainType: "qemu" }),
-      github: createOctokitGitHub({ apiUrl: emulator.url, scope: base.github.scope, auth: base.github.auth }),
+      hypervisor: hypervisorFor(base),
+      github: gitHubFor(base),
     });
     return { warm, cold, rssBytes: rss, leaks };
   } finally {

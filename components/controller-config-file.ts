@@ -52,7 +52,7 @@ export function renderControllerConfig(params: ControllerConfigParams): Controll
     pools: host.pools.map((pool) => ({ ...pool, labels: poolLabels(pool, host.arch, fleet.fleetLabel) })),
     image: { base: `${hostLayout.imageDir}/${params.baseImageFile}`, boot: { kind: "disk" } },
     network: { kind: "libvirt-network", network: runnerNetwork.network, filter: runnerNetwork.filter },
-    libvirt: { uri: "qemu:///system" },
+    hypervisor: { driver: "libvirt", uri: "qemu:///system", domainType: "kvm" },
     paths: { state: hostLayout.stateDir },
   };
   parseControllerConfig(config, `controller config for host "${host.name}"`);

@@ -128,16 +128,17 @@ export const controllerConfigSchema = z
       .refine((pools) => new Set(pools.map((p) => p.name)).size === pools.length, "pool names must be unique"),
     image: z.object({ base: absolutePath, boot: bootSchema }).strict(),
     network: networkSchema,
-    libvirt: z.object({ uri: z.string().default("qemu:///system") }).strict().default({ uri: "qemu:///system" }),
     hypervisor: z
       .object({
         /** `memory` simulates VMs in-process (guests run the agent in-process): for the lab and tests only. */
         driver: z.enum(["libvirt", "memory"]).default("libvirt"),
+        /** libvirt connection URI. */
+        uri: z.string().min(1).default("qemu:///system"),
         /** `kvm` on real hosts; `qemu` (TCG) where /dev/kvm is unusable, as on the lab machines. */
         domainType: z.enum(["kvm", "qemu"]).default("kvm"),
       })
       .strict()
-      .default({ driver: "libvirt", domainType: "kvm" }),
+      .default({ driver: "libvirt", uri: "qemu:///system", domainType: "kvm" }),
     paths: z
       .object({
         state: absolutePath.default("/var/lib/runner-fleet"),

@@ -5,10 +5,9 @@
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { ControllerConfig } from "../config/controller-config.ts";
-import { createOctokitGitHub } from "../github/octokit-github.ts";
-import { createLibvirtHypervisor } from "../hypervisor/libvirt/libvirt-hypervisor.ts";
+import { gitHubFor } from "../github/from-config.ts";
 import { startGuardLoop } from "../guard/guard-loop.ts";
-import { createMemoryHypervisor } from "../hypervisor/memory/memory-hypervisor.ts";
+import { hypervisorFor } from "../hypervisor/from-config.ts";
 import { runsGuestAgent } from "../hypervisor/memory/guest-behaviours.ts";
 import type { Logger } from "../log/logger.ts";
 import { createMetrics, type Metrics } from "../observability/metrics.ts";
@@ -57,17 +56,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const metrics = options.metrics ?? createMetrics();
   await prepareStateDir(config.paths.state);
 
-  const hypervisor = options.hypervisor ?? createHypervisor(config);
+  const hypervisor = options.hypervisor ?? hypervisorFor(config, { guest: runsGuestAgent() });
   const github =
     options.github ??
-    createOctokitGitHub({
-      apiUrl: config.github.apiUrl,
-      scope: config.github.scope,
-      auth: config.github.auth,
-      logger,
-      clock,
-      onApiCall: (route, status) => metrics.githubApiCalls.inc({ route, status: String(status) }),
-    });
+    gitHubFor(config, { logger, clock, onApiCall: (route, status) => metrics.githubApiCalls.inc({ route, status: String(status) }) });
   if (config.github.auth.kind === "token") logger.warn({ event: "pat_in_use" }, "using the break-glass personal access token instead of the GitHub App");
 
   const context: ControllerContext = {
@@ -160,11 +152,6 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await close();
     },
   };
-}
-
-function createHypervisor(config: ControllerConfig): Hypervisor {
-  if (config.hypervisor.driver === "memory") return createMemoryHypervisor({ guest: runsGuestAgent() });
-  return createLibvirtHypervisor({ uri: config.libvirt.uri, domainType: config.hypervisor.domainType });
 }
 
 /**

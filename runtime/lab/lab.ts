@@ -13,10 +13,8 @@ import { parseControllerConfig, type ControllerConfig } from "../config/controll
 import { ownerPrefix } from "../controller/naming.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 import { startEmulator, type Emulator } from "../emulator/server.ts";
-import { createOctokitGitHub } from "../github/octokit-github.ts";
-import { createLibvirtHypervisor } from "../hypervisor/libvirt/libvirt-hypervisor.ts";
-import { createMemoryHypervisor } from "../hypervisor/memory/memory-hypervisor.ts";
-import type { Hypervisor } from "../ports/hypervisor.ts";
+import { gitHubFor } from "../github/from-config.ts";
+import { hypervisorFor } from "../hypervisor/from-config.ts";
 import { labControllerConfig, labLabels, labRunnerUrl, type GuestImage } from "./lab-config.ts";
 import type { JobRow } from "./lab-report.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
@@ -102,7 +100,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     options.say("draining    SIGTERM to the controller: idle VMs are removed, then it exits");
     await stopController(controller, 120_000);
     controller = undefined;
-    const leaks = await findLeaks({ prefix: ownerPrefix(config.namePrefix, config.host.name), stateDir: config.paths.state, hypervisor: labHypervisor(config), github: labGitHub(config) });
+    const leaks = await findLeaks({ prefix: ownerPrefix(config.namePrefix, config.host.name), stateDir: config.paths.state, hypervisor: hypervisorFor(config), github: gitHubFor(config) });
     return {
       rows,
       leaks,
@@ -162,18 +160,10 @@ async function standInImage(dir: string): Promise<GuestImage> {
   return { base: join(images, "base.qcow2"), kernel: join(images, "vmlinux"), initrd: join(images, "initrd.img"), cmdline: "console=ttyS0" };
 }
 
-function labHypervisor(config: ControllerConfig): Hypervisor {
-  return config.hypervisor.driver === "memory" ? createMemoryHypervisor() : createLibvirtHypervisor({ uri: config.libvirt.uri, domainType: config.hypervisor.domainType });
-}
-
-function labGitHub(config: ControllerConfig) {
-  return createOctokitGitHub({ apiUrl: config.github.apiUrl, scope: config.github.scope, auth: config.github.auth });
-}
-
 /** After a failed run, nothing of the lab's may stay on the machine. */
 async function cleanUp(config: ControllerConfig): Promise<void> {
   if (config.hypervisor.driver !== "libvirt") return;
-  const hypervisor = labHypervisor(config);
+  const hypervisor = hypervisorFor(config);
   const prefix = ownerPrefix(config.namePrefix, config.host.name);
   for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
     await hypervisor.destroyDomain(domain.name).catch(() => undefined);

@@ -1,20 +1,13 @@
 /** The GitHub client operator commands use: the controller's adapter, tuned to fail fast. */
 import type { ControllerConfig } from "../config/controller-config.ts";
-import { createOctokitGitHub, type OctokitGitHub, type OctokitGitHubOptions } from "../github/octokit-github.ts";
+import { gitHubFor, type GitHubTuning } from "../github/from-config.ts";
+import type { OctokitGitHub } from "../github/octokit-github.ts";
 import { GitHubError } from "../ports/github.ts";
 
 /** `overrides`: tests shrink the write spacing GitHub asks of real clients. */
-export function opsGitHub(config: ControllerConfig, overrides: Partial<OctokitGitHubOptions> = {}): OctokitGitHub {
-  return createOctokitGitHub({
-    apiUrl: config.github.apiUrl,
-    auth: config.github.auth,
-    scope: config.github.scope,
-    // A person is waiting: one retry of a 5xx, no waiting out rate limits.
-    retries: 1,
-    rateLimitRetries: 0,
-    secondMs: 200,
-    ...overrides,
-  });
+export function opsGitHub(config: ControllerConfig, overrides: GitHubTuning = {}): OctokitGitHub {
+  // A person is waiting: one retry of a 5xx, no waiting out rate limits.
+  return gitHubFor(config, { retries: 1, rateLimitRetries: 0, ...overrides });
 }
 
 /** True for errors that mean "GitHub could not be reached or would not answer now" (exit 4). */

@@ -5,7 +5,7 @@ import { loadConfig, parseFlags, writeJson } from "../../ops/command-input.ts";
 import { parseDuration } from "../../ops/duration.ts";
 import { opsGitHub } from "../../ops/github-client.ts";
 import { renderDoctor, runDoctor, type DoctorVerdict } from "../../ops/host-doctor.ts";
-import { opsHypervisor } from "../../ops/hypervisor-client.ts";
+import { hypervisorFor } from "../../hypervisor/from-config.ts";
 
 const usage = `usage: fleet doctor [--config FILE] [--min-age 30m] [--keep-logs 20] [--apply] [--json]
 
@@ -44,7 +44,7 @@ export const command: Command = {
     const keepLogs = Number(flags["keep-logs"] ?? "20");
     if (!Number.isInteger(keepLogs) || keepLogs < 0) throw new UsageError(`--keep-logs ${JSON.stringify(flags["keep-logs"])}: expected a whole number`);
     const config = await loadConfig(flags.config);
-    const report = await runDoctor({ config, hypervisor: opsHypervisor(config), github: opsGitHub(config), now: Date.now, minAgeMs, keepLogs, apply: flags.apply === true });
+    const report = await runDoctor({ config, hypervisor: hypervisorFor(config), github: opsGitHub(config), now: Date.now, minAgeMs, keepLogs, apply: flags.apply === true });
     if (flags.json) writeJson(io.stdout, report);
     else io.stdout.write(renderDoctor(report));
     return exitCodes[report.verdict];

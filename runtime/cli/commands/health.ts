@@ -4,7 +4,7 @@ import { ExitCode } from "../exit-codes.ts";
 import { controllerFlags, loadConfig, ownControllerUrl, parseFlags, writeJson } from "../../ops/command-input.ts";
 import { opsGitHub } from "../../ops/github-client.ts";
 import { checkHostHealth, renderHostHealth, type HealthVerdict } from "../../ops/host-health.ts";
-import { opsHypervisor } from "../../ops/hypervisor-client.ts";
+import { hypervisorFor } from "../../hypervisor/from-config.ts";
 
 const usage = `usage: fleet health [--config FILE] [--controller URL | --no-controller] [--strict] [--json]
 
@@ -40,7 +40,7 @@ export const command: Command = {
     const controllerUrl = flags["no-controller"] ? undefined : flags.controller !== undefined ? controllerFlags([flags.controller])[0] : ownControllerUrl(config);
     const report = await checkHostHealth({
       config,
-      hypervisor: opsHypervisor(config),
+      hypervisor: hypervisorFor(config),
       github: opsGitHub(config),
       ...(controllerUrl !== undefined ? { controllerUrl } : {}),
       strict: flags.strict === true,

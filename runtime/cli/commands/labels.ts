@@ -107,15 +107,8 @@ async function queuedJobs(config: ControllerConfig, jobsFile: string | undefined
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
   }
-  const { createOctokitGitHub } = await import("../../github/octokit-github.ts");
-  const github = createOctokitGitHub({
-    apiUrl: config.github.apiUrl,
-    auth: config.github.auth,
-    scope: config.github.scope,
-    // An operator command: fail fast rather than wait out rate limits.
-    retries: 1,
-    rateLimitRetries: 0,
-  });
+  const { opsGitHub } = await import("../../ops/github-client.ts");
+  const github = opsGitHub(config);
   try {
     return await collectQueuedJobs(github, config.github.repositories);
   } catch (error) {
