@@ -63,16 +63,26 @@ export type TeardownReason =
   | "drain"
   | "shutdown";
 
-export const failureReasons: ReadonlySet<TeardownReason> = new Set([
+/**
+ * Failures of booting or registering a runner: everything that ends a VM before its runner is
+ * online. The guard's "consecutive boot failures" trigger counts exactly these.
+ */
+export const bootFailureReasons: ReadonlySet<TeardownReason> = new Set<TeardownReason>([
   "jit_error",
   "overlay_error",
   "define_error",
   "start_error",
   "boot_failed",
   "boot_timeout",
+  "libvirt_error",
+]);
+
+/** Every end that counts as a failure (retry backoff, metrics): boot failures and these. */
+export const failureReasons: ReadonlySet<TeardownReason> = new Set<TeardownReason>([
+  ...bootFailureReasons,
   "job_timeout",
   "stuck_after_job",
-  "libvirt_error",
+  // The controller restarted mid-provision: not the VM's fault, but the VM was lost.
   "interrupted",
 ]);
 

@@ -4,7 +4,7 @@
  * reshape.
  */
 import type { StatusDocument } from "../controller/status-report.ts";
-import type { HistoryEntry, JobRef, TeardownReason, VmTimes } from "../controller/vm-record.ts";
+import { bootFailureReasons, type HistoryEntry, type JobRef, type TeardownReason, type VmTimes } from "../controller/vm-record.ts";
 import type { RunVerdict } from "./run-analysis.ts";
 
 /** One VM's attempt to boot and register a runner: it came online, or it failed before. */
@@ -59,20 +59,6 @@ export interface GuardEvidence {
   /** Recent workflow runs with their recomputed routing; undefined when GitHub was not read. */
   runs?: RunVerdict[];
 }
-
-/**
- * Failures of booting or registering a runner: everything that ends a VM before its runner is
- * online. `interrupted` (the controller itself restarted mid-provision) is not the VM's fault.
- */
-export const bootFailureReasons: ReadonlySet<TeardownReason> = new Set<TeardownReason>([
-  "jit_error",
-  "overlay_error",
-  "define_error",
-  "start_error",
-  "boot_failed",
-  "boot_timeout",
-  "libvirt_error",
-]);
 
 /** Boot attempts in a status document: finished VMs that came online or failed first, and live online VMs. */
 export function bootAttemptsOf(status: StatusDocument): BootAttempt[] {

@@ -1,7 +1,8 @@
 /** The shared body of `fleet drain` and `fleet resume` (two commands, one flag set). */
 import type { Command } from "../cli/command.ts";
 import { ExitCode, UsageError } from "../cli/exit-codes.ts";
-import { adminToken, controllerFlags, parseFlags, refuseTokenArgument, writeJson } from "./command-input.ts";
+import { adminToken, controllerFlags, refuseTokenArgument, writeJson } from "./command-input.ts";
+import { parseFlags } from "../cli/flags.ts";
 import { drainOrResume, type DrainAction, type DrainOutcome } from "./drain.ts";
 import { parseDuration } from "./duration.ts";
 

@@ -2,7 +2,6 @@
  * Flag and file handling shared by the operator commands: strict flag parsing (a typo is a
  * usage error, exit 2), the controller config, controller URLs and the admin token.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { readFile, stat } from "node:fs/promises";
 import { ConfigError } from "../config/config-error.ts";
 import type { ControllerConfig } from "../config/controller-config.ts";
@@ -10,16 +9,6 @@ import { readControllerConfig } from "../config/read-controller-config.ts";
 import { hostLayout } from "../controller/endpoints.ts";
 import { UsageError } from "../cli/exit-codes.ts";
 import { controllerBaseUrl, controllerUrlProblem } from "./controller-client.ts";
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
-export function parseFlags<O extends Options>(argv: string[], options: O) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
 
 /** The controller config (default: where the stack installs it). Problems are usage errors naming the key. */
 export async function loadConfig(path: string | undefined): Promise<ControllerConfig> {

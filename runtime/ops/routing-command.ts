@@ -8,7 +8,8 @@ import { defaultGuardConfig } from "../guard/guard-config.ts";
 import { guardMemoryFileName } from "../guard/guard-loop.ts";
 import { guardMemoryFile } from "../guard/guard-memory.ts";
 import { systemClock } from "../ports/clock.ts";
-import { configControllers, loadConfig, parseFlags, repositoryFlags, writeJson } from "./command-input.ts";
+import { configControllers, loadConfig, repositoryFlags, writeJson } from "./command-input.ts";
+import { parseFlags } from "../cli/flags.ts";
 import { gitHubFailure, opsGitHub } from "./github-client.ts";
 import { operatorName, renderSwitch, restoreCheck, switchRouting, type ActiveTrigger } from "./routing-switch.ts";
 

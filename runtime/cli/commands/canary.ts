@@ -5,7 +5,8 @@ import { RunReader } from "../../guard/github-runs.ts";
 import { defaultGuardConfig } from "../../guard/guard-config.ts";
 import { evaluateCanary, renderCanary } from "../../ops/canary.ts";
 import { collectCanaryFacts } from "../../ops/canary-collect.ts";
-import { configControllers, loadConfig, parseFlags, writeJson } from "../../ops/command-input.ts";
+import { configControllers, loadConfig, writeJson } from "../../ops/command-input.ts";
+import { parseFlags } from "../flags.ts";
 import { gitHubFailure, opsGitHub } from "../../ops/github-client.ts";
 
 const usage = `usage: fleet canary [--config FILE] [--controller URL ...] [--runs 100] [--json]

@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
+import { parseFlags } from "../flags.ts";
 import { ConfigError } from "../../config/config-error.ts";
 import { readControllerConfig } from "../../config/read-controller-config.ts";
 import { startController } from "../../controller/daemon.ts";
@@ -17,12 +17,7 @@ export const command: Command = {
     "  --config FILE   controller config (JSON, mode 0600; see docs/controller.md)",
   ].join("\n"),
   async run(argv, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: argv, options: { config: { type: "string" } }, strict: true, allowPositionals: false }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, { config: { type: "string" } });
     if (!values.config) throw new UsageError("--config FILE is required");
     let config;
     try {

@@ -1,7 +1,8 @@
 /** `fleet doctor`: remove stale runner registrations, orphan domains, overlays, secrets and old serial logs. */
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
-import { loadConfig, parseFlags, writeJson } from "../../ops/command-input.ts";
+import { loadConfig, writeJson } from "../../ops/command-input.ts";
+import { parseFlags } from "../flags.ts";
 import { parseDuration } from "../../ops/duration.ts";
 import { opsGitHub } from "../../ops/github-client.ts";
 import { renderDoctor, runDoctor, type DoctorVerdict } from "../../ops/host-doctor.ts";

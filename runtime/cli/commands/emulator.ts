@@ -4,12 +4,12 @@
  * The first stdout line is always `listening on http://HOST:PORT`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { defaultSeed } from "../../emulator/seed.ts";
 import { startEmulator, type EmulatorOptions } from "../../emulator/server.ts";
 import { createLogger } from "../../log/logger.ts";
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
+import { parseFlags } from "../flags.ts";
 
 const usage = `usage: fleet emulator [--port N] [--host ADDR] [--webhook-url URL ... --webhook-secret-file FILE]
                       [--app-id ID --app-public-key FILE | --app-private-key-out FILE]
@@ -71,12 +71,7 @@ function httpUrl(flag: string, raw: string): string {
 
 /** Flags -> emulator options. Pure apart from reading the files the flags name. */
 export function parseEmulatorFlags(argv: string[], readText: (path: string) => string = (p) => readFileSync(p, "utf8")): EmulatorCommandSettings {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values = parseFlags(argv, options);
   const read = (flag: string, path: string): string => {
     try {
       const text = readText(path).trim();

@@ -10,7 +10,8 @@ import { defaultGuardConfig } from "../../guard/guard-config.ts";
 import { guardMemoryFileName } from "../../guard/guard-loop.ts";
 import { guardMemoryFile } from "../../guard/guard-memory.ts";
 import { systemClock } from "../../ports/clock.ts";
-import { configControllers, loadConfig, parseFlags, writeJson } from "../../ops/command-input.ts";
+import { configControllers, loadConfig, writeJson } from "../../ops/command-input.ts";
+import { parseFlags } from "../flags.ts";
 import { gitHubFailure, opsGitHub } from "../../ops/github-client.ts";
 import { guardReport, renderGuardReport } from "../../ops/guard-report.ts";
 

@@ -1,7 +1,8 @@
 /** `fleet health`: this host's controller and libvirt state against GitHub's runner inventory. */
 import type { Command } from "../command.ts";
 import { ExitCode } from "../exit-codes.ts";
-import { controllerFlags, loadConfig, ownControllerUrl, parseFlags, writeJson } from "../../ops/command-input.ts";
+import { controllerFlags, loadConfig, ownControllerUrl, writeJson } from "../../ops/command-input.ts";
+import { parseFlags } from "../flags.ts";
 import { opsGitHub } from "../../ops/github-client.ts";
 import { checkHostHealth, renderHostHealth, type HealthVerdict } from "../../ops/host-health.ts";
 import { hypervisorFor } from "../../hypervisor/from-config.ts";

@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
+import { parseFlags } from "../flags.ts";
 import { runLab } from "../../lab/lab.ts";
 import { renderJobTable, renderSummary } from "../../lab/lab-report.ts";
 import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts";
@@ -21,17 +21,12 @@ export const command: Command = {
     "exit: 0 all jobs succeeded and nothing leaked; 3 otherwise; 2 usage or a missing prerequisite",
   ].join("\n"),
   async run(argv, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { jobs: { type: "string", default: "5" }, driver: { type: "string", default: "libvirt" }, "image-dir": { type: "string" }, keep: { type: "boolean", default: false } },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const values = parseFlags(argv, {
+      jobs: { type: "string", default: "5" },
+      driver: { type: "string", default: "libvirt" },
+      "image-dir": { type: "string" },
+      keep: { type: "boolean", default: false },
+    });
     const jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new UsageError(`--jobs must be a whole number from 1 to 100, got ${values.jobs}`);
     if (values.driver !== "libvirt" && values.driver !== "memory") throw new UsageError(`--driver must be libvirt or memory, got ${values.driver}`);

@@ -4,7 +4,6 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../../config/config-error.ts";
 import { parseControllerConfig, type ControllerConfig } from "../../config/controller-config.ts";
@@ -15,6 +14,7 @@ import { collectQueuedJobs, parseQueuedJobs } from "../../labels/queued-jobs.ts"
 import { GitHubError } from "../../ports/github.ts";
 import type { Command, CommandIO } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
+import { parseCommandLine } from "../flags.ts";
 
 export const defaultPolicyPath = ".github/runner-fleet-labels.yml";
 const defaultWorkflowPath = ".github/workflows";
@@ -50,13 +50,7 @@ export const command: Command = {
   },
 };
 
-function flags(argv: string[], options: Record<string, { type: "string" | "boolean" }>, positionals: boolean) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
+const flags = parseCommandLine;
 
 async function lint(argv: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = flags(argv, { policy: { type: "string" }, json: { type: "boolean" } }, true);

@@ -3,13 +3,13 @@
  * checking a payload by hand ("why did this PR go to hosted?") and for scripts.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../../config/config-error.ts";
 import { decideRoute } from "../../routing/decide.ts";
 import { defaultRoutingPolicy, parseRoutingPolicy, type RoutingPolicy } from "../../routing/policy.ts";
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
+import { parseFlags } from "../flags.ts";
 
 const usage = `usage: fleet route --event NAME --payload FILE [--routing-var VALUE] [--policy FILE] [--json]
 
@@ -29,7 +29,7 @@ export const command: Command = {
   summary: "Print the trusted-routing decision for an event payload (JSON)",
   usage,
   async run(argv, io) {
-    const flags = parseFlags(argv);
+    const flags = parseRouteFlags(argv);
     const payload = readPayload(flags.payload);
     const policy = flags.policy === undefined ? defaultRoutingPolicy : readPolicy(flags.policy);
     const decision = decideRoute(flags.event, payload, flags.routingVar, policy);
@@ -45,24 +45,14 @@ interface Flags {
   policy: string | undefined;
 }
 
-function parseFlags(argv: string[]): Flags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        event: { type: "string" },
-        payload: { type: "string" },
-        "routing-var": { type: "string" },
-        policy: { type: "string" },
-        json: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+function parseRouteFlags(argv: string[]): Flags {
+  const values = parseFlags(argv, {
+    event: { type: "string" },
+    payload: { type: "string" },
+    "routing-var": { type: "string" },
+    policy: { type: "string" },
+    json: { type: "boolean" },
+  });
   const event = values.event;
   const payload = values.payload;
   if (typeof event !== "string" || event === "") throw new UsageError("--event NAME is required");

@@ -2,7 +2,8 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
-import { controllerFlags, parseFlags, writeJson } from "../../ops/command-input.ts";
+import { controllerFlags, writeJson } from "../../ops/command-input.ts";
+import { parseFlags } from "../flags.ts";
 import { parseDuration } from "../../ops/duration.ts";
 import { readFleetStatus, renderFleetStatus, type FleetVerdict } from "../../ops/fleet-status.ts";
 import { controllersFromStackOutputs } from "../../ops/stack-outputs.ts";
