@@ -26,6 +26,7 @@ import { stateDirs } from "./naming.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { RecordStore } from "./record-store.ts";
 import { createTrustCheck } from "./trust-check.ts";
+import { judgeRunnerGroup } from "./runner-group-check.ts";
 import { createWebhookIntake } from "./webhook-intake.ts";
 
 export interface ControllerOptions {
@@ -79,6 +80,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   await context.records.init();
   const demand = new DemandTracker();
   const reconciler = new Reconciler(context, demand, { refuseJob: createTrustCheck(github), ...options.reconciler });
+  void checkRunnerGroup(github, config, reconciler, logger);
   const unwatchHypervisor = hypervisor.watch(() => reconciler.kick());
   const unwatchConsoles = watchConsoles(stateDirs(config.paths.state).logs, () => reconciler.kick());
 
@@ -152,6 +154,26 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await close();
     },
   };
+}
+
+/**
+ * Looks at the runner group once, in the background. If GitHub cannot be reached at start the
+ * check is only logged: failing JIT requests would then show any problem soon enough.
+ */
+async function checkRunnerGroup(github: GitHub, config: ControllerConfig, reconciler: Reconciler, logger: Logger): Promise<void> {
+  const id = config.github.runnerGroupId;
+  let verdict;
+  try {
+    verdict = judgeRunnerGroup(id, await github.runnerGroup(id), config.github.scope);
+  } catch (error) {
+    logger.warn({ event: "runner_group_unchecked", err: error instanceof Error ? error.message : String(error) }, "could not read the runner group");
+    return;
+  }
+  if (verdict.warning) logger.warn({ event: "runner_group_warning" }, verdict.warning);
+  if (verdict.problem) {
+    logger.error({ event: "runner_group_problem" }, verdict.problem);
+    reconciler.health.setupProblems.push(verdict.problem);
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ export function assessHealth(health: ControllerHealth, now: number, reconcileInt
     problems.push(`last reconcile pass was ${Math.round((now - health.lastPassAt) / 1000)} s ago`);
   }
   if (health.lastPassAt !== undefined && !health.lastPassOk) problems.push(`last reconcile pass failed: ${health.lastError ?? "unknown error"}`);
+  problems.push(...health.setupProblems);
   const githubSince = health.githubOkAt ?? health.startedAt;
   if (now - githubSince > githubGraceMs) problems.push(`GitHub has not answered for ${Math.round((now - githubSince) / 1000)} s`);
   return { healthy: problems.length === 0, problems };

@@ -80,6 +80,7 @@ export class Reconciler {
       rateLimit: undefined,
       drainingSince: undefined,
       shuttingDownSince: undefined,
+      setupProblems: [],
     };
     this.observer = new GitHubObserver({
       config,

@@ -25,6 +25,8 @@ export interface ControllerHealth {
   rateLimit: RateLimitInfo | undefined;
   drainingSince: number | undefined;
   shuttingDownSince: number | undefined;
+  /** Problems with the host's setup found at start (e.g. the runner group), named for an operator. */
+  setupProblems: string[];
 }
 
 export interface VmStatus {
@@ -56,6 +58,7 @@ export interface StatusDocument {
     draining: boolean;
     drainingSince: string | null;
     shuttingDown: boolean;
+    setupProblems: string[];
   };
   pools: {
     name: string;
@@ -119,6 +122,7 @@ export function buildStatus(input: {
       draining: health.drainingSince !== undefined,
       drainingSince: iso(health.drainingSince),
       shuttingDown: health.shuttingDownSince !== undefined,
+      setupProblems: health.setupProblems,
     },
     pools: config.pools.map((pool) => {
       const plan = byName.get(pool.name);

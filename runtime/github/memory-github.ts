@@ -17,6 +17,7 @@ import {
   type JitRequest,
   type RateLimitInfo,
   type RunContext,
+  type RunnerGroupInfo,
   type RunnerInfo,
   type WorkflowJob,
 } from "../ports/github.ts";
@@ -137,6 +138,14 @@ export class MemoryGitHub implements GitHub {
     const job = [...this.jobs.values()].find((j) => j.runId === runId && j.repository.toLowerCase() === repository.toLowerCase());
     if (!job) throw new GitHubError(`run ${runId} of ${repository} not found`, 404);
     return structuredClone(job.context);
+  }
+
+  async runnerGroup(id: number): Promise<RunnerGroupInfo | undefined> {
+    this.enter("runnerGroup", id);
+    if (!this.runnerGroups.has(id)) return undefined;
+    if (this.scope.kind === "repo") return { id, name: "Default", visibility: "repository", allowsPublicRepositories: false };
+    // Like a new organization's groups: the default one is visible to all repositories.
+    return { id, name: id === 1 ? "Default" : `group-${id}`, visibility: id === 1 ? "all" : "selected", allowsPublicRepositories: false };
   }
 
   async getVariable(repository: string, name: string): Promise<string | undefined> {

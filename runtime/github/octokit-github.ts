@@ -23,6 +23,7 @@ import {
   type JitRequest,
   type RateLimitInfo,
   type RunContext,
+  type RunnerGroupInfo,
   type RunnerInfo,
   type WorkflowJob,
 } from "../ports/github.ts";
@@ -339,6 +340,25 @@ export function createOctokitGitHub(options: OctokitGitHubOptions): OctokitGitHu
           headBranch: run.head_branch,
           pullRequests: (run.pull_requests ?? []).map((pr) => pr.number),
         };
+      }),
+
+    runnerGroup: (id: number): Promise<RunnerGroupInfo | undefined> =>
+      call(`get runner group ${id}`, async () => {
+        // A repository has no runner groups API: its runners join its default group, id 1.
+        if (options.scope.kind === "repo") {
+          return id === 1 ? { id, name: "Default", visibility: "repository", allowsPublicRepositories: false } : undefined;
+        }
+        try {
+          // @octokit/rest has no method for runner groups: the typed route instead.
+          const { data } = await octokit.request("GET /orgs/{org}/actions/runner-groups/{runner_group_id}", {
+            org: options.scope.org,
+            runner_group_id: id,
+          });
+          return { id: data.id, name: data.name, visibility: data.visibility, allowsPublicRepositories: data.allows_public_repositories };
+        } catch (error) {
+          if ((error as { status?: number }).status === 404) return undefined;
+          throw error;
+        }
       }),
 
     getVariable: (repository: string, name: string): Promise<string | undefined> =>

@@ -62,6 +62,15 @@ export interface RunContext {
   pullRequests: number[];
 }
 
+/** The runner group JIT runners join, as far as the controller's safety checks need it. */
+export interface RunnerGroupInfo {
+  id: number;
+  name: string;
+  /** `all`, `selected`, `private`, or `repository` (a repository's own default group). */
+  visibility: string;
+  allowsPublicRepositories: boolean;
+}
+
 export interface RateLimitInfo {
   limit: number;
   remaining: number;
@@ -82,6 +91,8 @@ export interface GitHub {
   getVariable(repository: string, name: string): Promise<string | undefined>;
   /** Creates or updates a repository Actions variable. */
   setVariable(repository: string, name: string, value: string): Promise<void>;
+  /** The runner group with this id, or undefined when there is none. */
+  runnerGroup(id: number): Promise<RunnerGroupInfo | undefined>;
   /** The last rate-limit headers seen, if any. */
   rateLimit(): RateLimitInfo | undefined;
 }

@@ -50,6 +50,15 @@ export function describeGitHubContract(name: string, setup: () => Promise<GitHub
       await subject.close();
     });
 
+    describe("runner groups", () => {
+      it("describes the default group JIT runners join, never open to public repositories; an unknown id is undefined", async () => {
+        const group = await github.runnerGroup(1);
+        expect(group).toMatchObject({ id: 1, name: "Default", allowsPublicRepositories: false });
+        expect(["all", "repository"]).toContain(group!.visibility);
+        expect(await github.runnerGroup(4242)).toBeUndefined();
+      });
+    });
+
     describe("runners", () => {
       it("generates a JIT config; the runner is then listed, offline and idle, with its labels", async () => {
         const p = prefix();

@@ -37,6 +37,8 @@ export interface FleetHarness {
 
 export interface FleetHarnessOptions {
   config?: Partial<ControllerConfigInput>;
+  /** Merged into the harness's GitHub settings (which need the emulator's URL and app key). */
+  github?: Partial<ControllerConfigInput["github"]>;
   emulator?: EmulatorOptions;
   guest?: GuestBehaviour;
   reconciler?: ReconcilerOptions;
@@ -57,6 +59,7 @@ export async function startFleetHarness(options: FleetHarnessOptions = {}): Prom
       repositories: ["acme/app"],
       runnerGroupId: 1,
       auth: { kind: "app", appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+      ...options.github,
     },
     listen: { host: "127.0.0.1", port: 0 },
     webhook: { secret: webhookSecret },

@@ -45,3 +45,20 @@ describe("controller (in-memory hypervisor, real emulator)", () => {
     expect(runners).toEqual([]);
   });
 });
+
+describe("controller setup checks", () => {
+  it("reports a runner group that does not exist as a health problem", async () => {
+    fleet = await startFleetHarness({ github: { runnerGroupId: 4242 } });
+    const url = fleet.controller.url;
+    const health = async () => {
+      const response = await fetch(`${url}/healthz`);
+      return { status: response.status, problems: ((await response.json()) as { problems: string[] }).problems };
+    };
+    const problem = "runner group 4242 does not exist in organization acme: every JIT config request will fail";
+    await until("the runner group check", async () => (await health()).problems.includes(problem));
+    expect((await health()).status).toBe(503);
+    // /status is written at the end of a pass: the next one carries it.
+    await until("the problem in the status", () => fleet!.controller.reconciler.lastResult()?.status.controller.setupProblems.includes(problem) ?? false);
+  });
+});
+

@@ -52,6 +52,7 @@ export function status(o: { host?: string; now: number; history?: HistoryEntry[]
       rateLimit: undefined,
       drainingSince: undefined,
       shuttingDownSince: undefined,
+      setupProblems: [],
     },
     pools: [],
     used: { vcpus: 0, memoryMiB: 0 },
