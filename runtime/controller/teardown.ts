@@ -43,9 +43,11 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   }
 
   const paths = vmPaths(config.paths.state, leaving.name);
+  const stepStarted = clock.now();
   // The domain first (nothing may run from the overlay we are about to delete); the files and
   // the registration do not depend on each other.
   await hypervisor.removeDomain(leaving.name);
+  const domainMs = clock.now() - stepStarted;
   await Promise.all([
     hypervisor.removeOverlay(paths.overlay),
     rm(paths.secret, { force: true }),
@@ -62,7 +64,10 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   await keepLogIfFailed(leaving, paths.serialLog);
   ctx.consoles.forget(leaving.name);
   await ctx.records.remove(leaving.name);
-  log.info({ event: "vm_removed", reason, outcome: entry.outcome, detail: leaving.teardown!.detail }, "runner VM torn down");
+  log.info(
+    { event: "vm_removed", reason, outcome: entry.outcome, detail: leaving.teardown!.detail, domainMs, teardownMs: clock.now() - stepStarted },
+    "runner VM torn down",
+  );
   return "removed";
 }
 

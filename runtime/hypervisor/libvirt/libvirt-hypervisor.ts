@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DomainInfo, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
+import type { DomainInfo, DomainMetadata, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
 import { DomainNotFoundError, DomainStateError, HostSetupError } from "../errors.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
 import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
@@ -21,6 +21,7 @@ import {
   domainStateOf,
   parseDacLabel,
   parseDomainList,
+  parseDomainTable,
   parseDominfo,
   sandboxDeniesSpawn,
   type DacLabel,
@@ -51,6 +52,8 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
   const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
   const xmlOptions = { domainType, machine: options.machine, relayCommand: options.relayCommand };
   let dacLabel: Promise<DacLabel | undefined> | undefined;
+  /** Domain UUID → its name and metadata, which never change after define (a redefine drops the entry). */
+  const metadataCache = new Map<string, { name: string; metadata: DomainMetadata | undefined }>();
   /** Settled once per adapter: whether this host's QEMU may spawn guestfwd relays. */
   let spawnAllowed: boolean | undefined;
 
@@ -114,20 +117,34 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
 
   return {
     async listDomains(prefix) {
-      const listed = parseDomainList(await virsh.run(["list", "--all", "--uuid", "--name"])).filter((d) =>
-        d.name.startsWith(prefix),
-      );
-      if (listed.length === 0) return [];
+      // The reconcile loop lists every pass, so this is one virsh process: names with UUIDs and
+      // the state table, in command-string mode. A domain's metadata is written once, at
+      // define, so it is read (dumpxml) only for domains not seen before.
       const marker = `rfsection${randomBytes(8).toString("hex")}:`;
-      // Errors for domains undefined in between go to stderr and leave their section empty;
-      // virsh still exits 0 in command-string mode, so nothing to catch here.
-      const output = await virsh.run([batchInspectCommand(listed.map((d) => d.uuid), marker)]);
-      const inspected = parseBatchInspect(output, marker);
+      const output = await virsh.run([`list --all --uuid --name; echo ${marker}; list --all`]);
+      const split = output.indexOf(marker);
+      const listed = parseDomainList(split === -1 ? output : output.slice(0, split)).filter((d) => d.name.startsWith(prefix));
+      const states = parseDomainTable(split === -1 ? "" : output.slice(split + marker.length));
+      const unknown = listed.filter((d) => !metadataCache.has(d.uuid));
+      if (unknown.length > 0) {
+        // Errors for domains undefined in between go to stderr and leave their section empty;
+        // virsh still exits 0 in command-string mode, so nothing to catch here.
+        const inspected = parseBatchInspect(await virsh.run([batchInspectCommand(unknown.map((d) => d.uuid), marker)]), marker);
+        for (const { uuid, name } of unknown) {
+          const found = inspected.get(uuid);
+          if (found) metadataCache.set(uuid, { name, metadata: parseDomainMetadata(found.xml) });
+        }
+      }
       const domains: DomainInfo[] = [];
       for (const { uuid, name } of listed) {
-        const found = inspected.get(uuid);
-        if (found) domains.push({ name, state: found.state, metadata: parseDomainMetadata(found.xml) });
+        const state = states.get(name);
+        // Listed in one table but not the other: defined or undefined in between; next pass.
+        const cached = metadataCache.get(uuid);
+        if (state === undefined || cached === undefined) continue;
+        domains.push({ name, state, metadata: cached.metadata });
       }
+      const present = new Set(listed.map((d) => d.uuid));
+      for (const [uuid, cached] of metadataCache) if (cached.name.startsWith(prefix) && !present.has(uuid)) metadataCache.delete(uuid);
       return domains;
     },
 
@@ -145,6 +162,7 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
       if (existing && (existing.state === "running" || existing.state === "paused")) {
         throw new DomainStateError(spec.name, existing.state, "redefine");
       }
+      if (existing) metadataCache.delete(existing.uuid);
       // Redefining keeps the domain's UUID: libvirt refuses the same name with a new one.
       await defineFromXml(spec, renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid }));
     },

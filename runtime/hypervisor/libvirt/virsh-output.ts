@@ -36,6 +36,19 @@ export function parseDomainList(text: string): ListedDomain[] {
   return domains;
 }
 
+/**
+ * `virsh -q list --all` table lines: ` 12   name   running`, ` -    name   shut off` (the id is
+ * `-` for a domain that is not running). Name → state.
+ */
+export function parseDomainTable(text: string): Map<string, DomainState> {
+  const states = new Map<string, DomainState>();
+  for (const line of text.split("\n")) {
+    const match = /^\s*(?:\d+|-)\s+(\S+)\s+(.+?)\s*$/.exec(line);
+    if (match) states.set(match[1]!, domainStateOf(match[2]!));
+  }
+  return states;
+}
+
 export interface DomainInfoLines {
   uuid: string;
   state: DomainState;

@@ -5,6 +5,7 @@ import {
   parseBatchInspect,
   parseDacLabel,
   parseDomainList,
+  parseDomainTable,
   parseDominfo,
   parseLifecycleEvent,
   sandboxDeniesSpawn,
@@ -144,5 +145,18 @@ describe("sandboxDeniesSpawn", () => {
     expect(sandboxDeniesSpawn("qemu -name x -sandbox off -msg timestamp=on")).toBe(false);
     expect(sandboxDeniesSpawn("qemu -sandbox on,obsolete=deny")).toBe(false);
     expect(sandboxDeniesSpawn("qemu -name x")).toBe(false);
+  });
+});
+
+describe("parseDomainTable", () => {
+  it("reads names and states from `virsh -q list --all`, states of two words included", () => {
+    const text = " 3    rf-h1-small-0000000a   running\n -    rf-h1-small-0000000b   shut off\n 12   other                  in shutdown\n -    x   paused\n";
+    expect([...parseDomainTable(text)]).toEqual([
+      ["rf-h1-small-0000000a", "running"],
+      ["rf-h1-small-0000000b", "shutoff"],
+      ["other", "running"],
+      ["x", "paused"],
+    ]);
+    expect(parseDomainTable("")).toEqual(new Map());
   });
 });
