@@ -19,6 +19,8 @@ export interface Observation {
   now: number;
   records: VmRecord[];
   domains: DomainInfo[];
+  /** When libvirt answered the domain listing. */
+  domainsSeenAt: number;
   /** Undefined when GitHub's runner list was not read this pass. */
   runners: RunnerInfo[] | undefined;
   consoles: ReadonlyMap<string, ConsoleMarks>;
@@ -92,6 +94,7 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
         marks: obs.consoles.get(original.name) ?? { listening: false },
         assignment: obs.assignments.get(original.name),
         inFlight: obs.inFlight.has(original.name),
+        domainSeenAt: obs.domainsSeenAt,
       },
       now,
       settings.timing,

@@ -151,14 +151,17 @@ export class Reconciler {
     this.kicked = false;
     let obs: Observation | undefined;
     let plan: Plan | undefined;
+    const started = ctx.clock.now();
     try {
       obs = await this.observe();
+      const observed = ctx.clock.now();
       plan = planReconcile(obs, this.settings);
       for (const record of plan.updates) await ctx.records.put(record);
       this.logTransitions(obs.records, plan.updates);
       const latest = mergeRecords(obs.records, plan.updates);
       this.trust.check(latest);
       await this.act([...this.refusalActions(latest), ...plan.actions], latest);
+      ctx.logger.debug({ event: "reconcile_pass", observeMs: observed - started, planActMs: ctx.clock.now() - observed, actions: plan.actions.length }, "pass");
       this.health.lastPassOk = true;
       this.health.lastError = undefined;
       ctx.metrics.up.set(1);
@@ -184,8 +187,12 @@ export class Reconciler {
     // a state the records may not show yet, so it must still count as in flight.
     const inFlight = new Set(this.inFlight.keys());
     // Resources first, records last: anything created after this point has a record we will see.
+    let domainsSeenAt = now;
     const [domains, overlays, secrets] = await Promise.all([
-      hypervisor.listDomains(this.prefix),
+      hypervisor.listDomains(this.prefix).then((listed) => {
+        domainsSeenAt = ctx.clock.now();
+        return listed;
+      }),
       hypervisor.listOverlays(dirs.overlays, this.prefix),
       listFiles(dirs.secrets).then((files) => files.filter((f) => f.slice(dirs.secrets.length + 1).startsWith(this.prefix))),
     ]);
@@ -210,6 +217,7 @@ export class Reconciler {
       now,
       records,
       domains,
+      domainsSeenAt,
       runners,
       consoles,
       overlays,

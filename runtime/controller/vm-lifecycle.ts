@@ -35,6 +35,11 @@ export interface VmView {
   assignment: JobAssignment | undefined;
   /** True while an action on this VM is running in this process. */
   inFlight: boolean;
+  /**
+   * When libvirt reported the domain's state (default: `now`). Listing can block while libvirt
+   * finishes stopping a domain that just powered off; the power-off is complete when it answers.
+   */
+  domainSeenAt?: number;
 }
 
 export interface VmStep {
@@ -77,8 +82,8 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
   }
   if (domain.state === "shutoff") {
     record.phase = "finished";
-    record.times.finished ??= now;
-    record.times.poweredOff ??= now;
+    record.times.finished ??= view.domainSeenAt ?? now;
+    record.times.poweredOff ??= view.domainSeenAt ?? now;
     if (tookJob) return { record, teardown: { reason: "completed", detail: "the guest powered off after its job" } };
     return {
       record,

@@ -36,6 +36,7 @@ function vm(pool: string, phase: VmPhase, over: Partial<VmRecord> = {}): VmRecor
 function observe(records: VmRecord[], over: Partial<Observation> = {}): Observation {
   return {
     now,
+    domainsSeenAt: now,
     records,
     domains: records.filter((r) => r.phase !== "provisioning").map((r) => ({ name: r.name, state: "running" as const, metadata: { pool: r.pool, createdAt: "" } })),
     runners: [],

@@ -67,6 +67,11 @@ describe("advanceVm", () => {
     expect(advanceVm(view({ state: "shutoff" }), t0 + 9000, timing).teardown?.reason).toBe("boot_failed");
   });
 
+  it("stamps the power-off when libvirt reported it, not when the pass began", () => {
+    const step = advanceVm({ ...view({ state: "shutoff", marks: { listening: true, runningJob: "x" } }), domainSeenAt: t0 + 9170 }, t0 + 9000, timing);
+    expect(step.record.times.poweredOff).toBe(t0 + 9170);
+  });
+
   it("calls a guest stuck when it keeps running after its job completed", () => {
     const marks = { listening: true, runningJob: "build", result: "Failed" };
     const first = advanceVm(view({ marks }), t0 + 1000, timing);
