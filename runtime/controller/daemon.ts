@@ -29,6 +29,9 @@ import { createTrustCheck } from "./trust-check.ts";
 import { judgeRunnerGroup } from "./runner-group-check.ts";
 import { createWebhookIntake } from "./webhook-intake.ts";
 
+/** How long start waits for the runner-group check before reconciling anyway. */
+const setupCheckTimeoutMs = 5_000;
+
 export interface ControllerOptions {
   config: ControllerConfig;
   logger: Logger;
@@ -80,7 +83,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
   await context.records.init();
   const demand = new DemandTracker();
   const reconciler = new Reconciler(context, demand, { refuseJob: createTrustCheck(github), ...options.reconciler });
-  void checkRunnerGroup(github, config, reconciler, logger);
+  // The setup check before the first pass: it also exchanges the App's installation token, so
+  // the first VM does not wait for that. GitHub being slow or down must not hold the start up.
+  await Promise.race([checkRunnerGroup(github, config, reconciler, logger), clock.sleep(setupCheckTimeoutMs)]);
   const unwatchHypervisor = hypervisor.watch(() => reconciler.kick());
   const unwatchConsoles = watchConsoles(stateDirs(config.paths.state).logs, () => reconciler.kick());
 
