@@ -50,7 +50,10 @@ export interface RunningController {
   context: ControllerContext;
   /** SIGTERM semantics: drain this process's VMs (within the grace period), then stop. */
   shutdown(): Promise<void>;
-  /** Stops at once, leaving VMs as they are (what a crash does; tests use it). */
+  /**
+   * Stops reconciling at once, leaving VMs as they are (as a crash would; tests use it). Actions
+   * already under way finish first, so nothing writes to the state directory afterwards.
+   */
   abandon(): Promise<void>;
 }
 
@@ -156,6 +159,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     abandon: async () => {
       loop.abort();
       await running;
+      await reconciler.settle();
       await close();
     },
   };
