@@ -55,7 +55,10 @@ export function renderStorageScript(): string {
   return [
     scriptHeader("directories and libvirt storage pool"),
     `install -d -m 0755 ${hostLayout.bundle.replace(/\/[^/]+$/, "")}`,
-    `install -d -m 0700 ${hostLayout.configFile.replace(/\/[^/]+$/, "")} ${hostLayout.stateDir}`,
+    `install -d -m 0700 ${hostLayout.configFile.replace(/\/[^/]+$/, "")}`,
+    // QEMU (as libvirt-qemu) must traverse the state directory to the overlays and serial logs
+    // below it; the journal and secrets stay private (the controller sets their modes).
+    `install -d -m 0711 ${hostLayout.stateDir}`,
     // QEMU (as libvirt-qemu) must traverse to the base images; listing them is not needed.
     `install -d -m 0711 ${hostLayout.imageDir}`,
     `${virsh} pool-info ${pool} >/dev/null 2>&1 || ${virsh} pool-define-as ${pool} dir --target ${hostLayout.imageDir}`,

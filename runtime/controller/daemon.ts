@@ -2,7 +2,7 @@
  * The controller process: wires config, adapters, the reconcile loop and the HTTP server, and
  * handles shutdown. Everything with a decision in it lives elsewhere; this file only connects.
  */
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { gitHubFor } from "../github/from-config.ts";
@@ -191,7 +191,16 @@ async function checkRunnerGroup(github: GitHub, config: ControllerConfig, reconc
  */
 async function prepareStateDir(stateDir: string): Promise<void> {
   const dirs = stateDirs(stateDir);
-  await mkdir(stateDir, { recursive: true, mode: 0o711 });
-  await mkdir(dirs.records, { recursive: true, mode: 0o700 });
-  for (const dir of [dirs.overlays, dirs.secrets, dirs.logs]) await mkdir(dir, { recursive: true, mode: 0o711 });
+  // mkdir leaves an existing directory's mode alone: set the modes explicitly every start.
+  const modes: [string, number][] = [
+    [stateDir, 0o711],
+    [dirs.records, 0o700],
+    [dirs.overlays, 0o711],
+    [dirs.secrets, 0o711],
+    [dirs.logs, 0o711],
+  ];
+  for (const [dir, mode] of modes) {
+    await mkdir(dir, { recursive: true, mode });
+    await chmod(dir, mode);
+  }
 }

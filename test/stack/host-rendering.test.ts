@@ -247,7 +247,9 @@ describe("host preparation scripts", () => {
   it("create the directories and the storage pool idempotently", () => {
     const script = renderStorageScript();
     bashSyntaxOk(script);
-    expect(script).toContain(`install -d -m 0700 /etc/runner-fleet ${hostLayout.stateDir}`);
+    expect(script).toContain("install -d -m 0700 /etc/runner-fleet\n");
+    // QEMU runs as its own user and must traverse the state directory to the overlays.
+    expect(script).toContain(`install -d -m 0711 ${hostLayout.stateDir}\n`);
     expect(script).toContain(`pool-info 'runner-fleet' >/dev/null 2>&1 || virsh -q -c qemu:///system pool-define-as`);
     bashSyntaxOk(renderStorageRemoveScript());
   });

@@ -92,6 +92,8 @@ export async function startFleetHarness(options: FleetHarnessOptions = {}): Prom
       if (closed) return;
       closed = true;
       await controller.abandon();
+      // abandon() leaves VMs running, as a crash would; their in-process guests end with them.
+      for (const domain of await hypervisor.listDomains("")) await hypervisor.destroyDomain(domain.name);
       await hypervisor.settled();
       await emulator.close();
       await rm(stateDir, { recursive: true, force: true });

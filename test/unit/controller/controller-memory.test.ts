@@ -3,7 +3,7 @@
  * adapter, signed webhooks, and the in-memory hypervisor whose guests run the real guest agent.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { stateDirs } from "../../../runtime/controller/naming.ts";
 import { fleetLabels, startFleetHarness, trustedPullRequest, until, type FleetHarness } from "../../support/fleet-harness.ts";
 
@@ -47,6 +47,17 @@ describe("controller (in-memory hypervisor, real emulator)", () => {
 });
 
 describe("controller setup checks", () => {
+  it("gives its state directory the modes QEMU and secrecy need, whatever they were", async () => {
+    fleet = await startFleetHarness();
+    const dirs = stateDirs(fleet.stateDir);
+    const mode = async (dir: string) => (await stat(dir)).mode & 0o777;
+    // The harness made the state directory 0700 (mkdtemp): QEMU could not reach the overlays.
+    expect(await mode(fleet.stateDir)).toBe(0o711);
+    expect(await mode(dirs.records)).toBe(0o700);
+    expect(await mode(dirs.overlays)).toBe(0o711);
+    expect(await mode(dirs.secrets)).toBe(0o711);
+  });
+
   it("reports a runner group that does not exist as a health problem", async () => {
     fleet = await startFleetHarness({ github: { runnerGroupId: 4242 } });
     const url = fleet.controller.url;
