@@ -14,7 +14,7 @@
 import type { PoolConfig } from "../config/controller-config.ts";
 import type { RunnerInfo } from "../ports/github.ts";
 import { rm } from "node:fs/promises";
-import { listFiles, writeFileAtomic } from "../storage/atomic-file.ts";
+import { listFilesWithPrefix, writeFileAtomic } from "../storage/atomic-file.ts";
 import type { ControllerContext } from "./context.ts";
 import type { DemandTracker } from "./demand-tracker.ts";
 import { readDrainFlag } from "./drain-flag.ts";
@@ -194,7 +194,7 @@ export class Reconciler {
         return listed;
       }),
       hypervisor.listOverlays(dirs.overlays, this.prefix),
-      listFiles(dirs.secrets).then((files) => files.filter((f) => f.slice(dirs.secrets.length + 1).startsWith(this.prefix))),
+      listFilesWithPrefix(dirs.secrets, this.prefix),
     ]);
     const records = await ctx.records.list();
     this.health.drainingSince = await readDrainFlag(config.paths.state);

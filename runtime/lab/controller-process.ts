@@ -71,12 +71,18 @@ export async function fetchMetrics(url: string): Promise<string> {
   return response.text();
 }
 
-/** Polls every 200 ms until `done`, failing with a message naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, timeoutMs: number, done: () => Promise<boolean>, signal?: AbortSignal): Promise<void> {
+/** Polls every `intervalMs` until `done`, failing with a message naming `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  done: () => boolean | Promise<boolean>,
+  signal?: AbortSignal,
+  intervalMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (signal?.aborted) throw new Error(`interrupted while waiting for ${what}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

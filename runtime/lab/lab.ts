@@ -166,8 +166,7 @@ async function cleanUp(config: ControllerConfig): Promise<void> {
   const hypervisor = hypervisorFor(config);
   const prefix = ownerPrefix(config.namePrefix, config.host.name);
   for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
-    await hypervisor.destroyDomain(domain.name).catch(() => undefined);
-    await hypervisor.undefineDomain(domain.name).catch(() => undefined);
+    await hypervisor.removeDomain(domain.name).catch(() => undefined);
   }
 }
 

@@ -2,7 +2,7 @@
  * What a finished run must not leave behind: domains, overlays, runner registrations and
  * secret files carrying the owner prefix. The lab prints it; tests and the bench assert it.
  */
-import { listFiles } from "../storage/atomic-file.ts";
+import { listFilesWithPrefix } from "../storage/atomic-file.ts";
 import { stateDirs } from "../controller/naming.ts";
 import type { GitHub } from "../ports/github.ts";
 import type { Hypervisor } from "../ports/hypervisor.ts";
@@ -20,13 +20,13 @@ export async function findLeaks(input: { prefix: string; stateDir: string; hyper
     input.hypervisor.listDomains(input.prefix),
     input.hypervisor.listOverlays(dirs.overlays, input.prefix),
     input.github.listRunners(input.prefix),
-    listFiles(dirs.secrets),
+    listFilesWithPrefix(dirs.secrets, input.prefix),
   ]);
   return {
     domains: domains.map((d) => d.name),
     overlays: overlays.map((o) => o.path),
     runners: runners.map((r) => r.name),
-    secrets: secrets.filter((s) => s.slice(dirs.secrets.length + 1).startsWith(input.prefix)),
+    secrets,
   };
 }
 

@@ -9,7 +9,7 @@ import type { ControllerConfig } from "../config/controller-config.ts";
 import { nameOfFile, ownerPrefix, stateDirs } from "../controller/naming.ts";
 import type { VmRecord } from "../controller/vm-record.ts";
 import type { DomainInfo, Hypervisor } from "../ports/hypervisor.ts";
-import { listFiles } from "../storage/atomic-file.ts";
+import { listFiles, listFilesWithPrefix } from "../storage/atomic-file.ts";
 
 export interface LocalFile {
   path: string;
@@ -41,7 +41,6 @@ async function filesOf(paths: readonly string[]): Promise<LocalFile[]> {
   return Promise.all(paths.map(async (path) => ({ path, name: nameOfFile(path), mtime: await mtimeOf(path) })));
 }
 
-const ownFile = (dir: string, prefix: string) => (path: string) => path.slice(dir.length + 1).startsWith(prefix);
 
 export async function readRecords(stateDir: string): Promise<Map<string, VmRecord | undefined>> {
   const dir = stateDirs(stateDir).records;
@@ -64,8 +63,8 @@ export async function readLocalState(config: ControllerConfig, hypervisor: Hyper
   const [domains, volumes, secretPaths, logPaths] = await Promise.all([
     hypervisor.listDomains(prefix),
     hypervisor.listOverlays(dirs.overlays, prefix),
-    listFiles(dirs.secrets).then((files) => files.filter(ownFile(dirs.secrets, prefix))),
-    listFiles(dirs.logs).then((files) => files.filter(ownFile(dirs.logs, prefix)).filter((f) => f.endsWith(".log"))),
+    listFilesWithPrefix(dirs.secrets, prefix),
+    listFilesWithPrefix(dirs.logs, prefix).then((files) => files.filter((f) => f.endsWith(".log"))),
   ]);
   const [overlays, secrets, logs] = await Promise.all([filesOf(volumes.map((v) => v.path)), filesOf(secretPaths), filesOf(logPaths)]);
   const records = await readRecords(config.paths.state);

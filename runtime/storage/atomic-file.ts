@@ -23,6 +23,11 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   }
 }
 
+/** Files in `dir` whose names start with `prefix` (one owner's files in a shared directory). */
+export async function listFilesWithPrefix(dir: string, prefix: string): Promise<string[]> {
+  return (await listFiles(dir)).filter((path) => path.slice(dir.length + 1).startsWith(prefix));
+}
+
 /** Files in `dir` (not recursive). A missing directory has none. */
 export async function listFiles(dir: string): Promise<string[]> {
   try {

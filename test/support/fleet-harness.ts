@@ -14,6 +14,7 @@ import { createLogger } from "../../runtime/log/logger.ts";
 import { createMemoryHypervisor, type MemoryHypervisor } from "../../runtime/hypervisor/memory/memory-hypervisor.ts";
 import { runsGuestAgent, type GuestBehaviour } from "../../runtime/hypervisor/memory/guest-behaviours.ts";
 import type { ReconcilerOptions } from "../../runtime/controller/reconciler.ts";
+import { waitFor } from "../../runtime/lab/controller-process.ts";
 
 export const fleetLabels = ["self-hosted", "linux", "x64", "runner-fleet"];
 export const webhookSecret = "test-webhook-secret-0123456789";
@@ -101,11 +102,7 @@ export async function startFleetHarness(options: FleetHarnessOptions = {}): Prom
   };
 }
 
-/** Polls `predicate` every 25 ms until it holds, or fails naming `what`. */
-export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** Polls `predicate` every 25 ms (in-process fleets move fast) until it holds, or fails naming `what`. */
+export function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  return waitFor(what, timeoutMs, predicate, undefined, 25);
 }

@@ -118,8 +118,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
     async close() {
       await fleet.kill();
       for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
-        await hypervisor.destroyDomain(domain.name).catch(() => undefined);
-        await hypervisor.undefineDomain(domain.name).catch(() => undefined);
+        await hypervisor.removeDomain(domain.name).catch(() => undefined);
       }
       await emulator.close();
       await rm(dir, { recursive: true, force: true });
