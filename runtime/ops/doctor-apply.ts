@@ -1,9 +1,12 @@
 /**
  * Carrying out a doctor plan. Just before each removal the VM's record is looked for again: a
  * controller that started a VM of that name since the plan was made wins, and nothing is
- * touched. Every removal is idempotent, so racing a controller's own cleanup is harmless.
+ * touched. Every removal is idempotent, so racing a controller's own cleanup is harmless; a
+ * leftover the controller removed in the meantime (its teardown finished between the plan's
+ * listing and its reading of the records) is reported as gone, not as removed by the doctor.
  */
 import { access, rm } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { vmPaths } from "../controller/naming.ts";
 import type { GitHub } from "../ports/github.ts";
@@ -12,15 +15,27 @@ import type { Removal } from "./doctor-plan.ts";
 
 export interface RemovalResult extends Removal {
   removed: boolean;
+  /** It was no longer there when its turn came: nothing to do, and not a failure. */
+  gone?: boolean;
   error?: string;
 }
 
-async function recordExists(stateDir: string, name: string): Promise<boolean> {
-  try {
-    await access(vmPaths(stateDir, name).record);
-    return true;
-  } catch {
-    return false;
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+const recordExists = (stateDir: string, name: string): Promise<boolean> => exists(vmPaths(stateDir, name).record);
+
+/** Whether a planned leftover is still there (runners: GitHub's delete is the only check we make). */
+async function stillThere(removal: Removal, hypervisor: Hypervisor): Promise<boolean> {
+  switch (removal.kind) {
+    case "domain":
+      return (await hypervisor.listDomains(removal.name)).some((domain) => domain.name === removal.name);
+    case "overlay":
+      return (await hypervisor.listOverlays(dirname(removal.path!), basename(removal.path!))).length > 0;
+    case "secret":
+    case "log":
+      return exists(removal.path!);
+    case "runner":
+      return true;
   }
 }
 
@@ -34,11 +49,14 @@ export async function applyDoctorPlan(
       results.push({ ...removal, removed: false, error: "a VM record appeared since the plan was made: left to the controller" });
       continue;
     }
+    if (!(await stillThere(removal, context.hypervisor))) {
+      results.push({ ...removal, removed: false, gone: true });
+      continue;
+    }
     try {
       switch (removal.kind) {
         case "domain":
-          await context.hypervisor.destroyDomain(removal.name);
-          await context.hypervisor.undefineDomain(removal.name);
+          await context.hypervisor.removeDomain(removal.name);
           break;
         case "overlay":
           await context.hypervisor.removeOverlay(removal.path!);

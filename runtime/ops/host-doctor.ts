@@ -50,7 +50,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const results = options.apply ? await applyDoctorPlan(plan.remove, { config, hypervisor: options.hypervisor, github: options.github }) : null;
   let verdict: DoctorVerdict;
   if (githubError !== null) verdict = "unreachable";
-  else if (results) verdict = results.some((r) => !r.removed) ? "failed" : plan.remove.length > 0 ? "cleaned" : "clean";
+  else if (results) verdict = results.some((r) => !r.removed && !r.gone) ? "failed" : plan.remove.length > 0 ? "cleaned" : "clean";
   else verdict = plan.remove.length > 0 ? "leftovers" : "clean";
   return { host: config.host.name, apply: options.apply, minAgeMs: options.minAgeMs, github: { reachable: githubError === null, error: githubError }, plan, results, verdict };
 }
@@ -67,7 +67,8 @@ export function renderDoctor(report: DoctorReport): string {
       continue;
     }
     const result = done.get(`${removal.kind}:${removal.name}:${removal.path ?? removal.runnerId ?? ""}`);
-    lines.push(result?.removed ? `removed ${what}` : `NOT removed ${what}: ${result?.error ?? "?"}`);
+    if (result?.gone) lines.push(`already gone (the controller removed it since the plan was made): ${what}`);
+    else lines.push(result?.removed ? `removed ${what}` : `NOT removed ${what}: ${result?.error ?? "?"}`);
   }
   for (const kept of report.plan.keep) lines.push(`kept ${kept.kind} ${kept.name}: ${kept.why}`);
   const summary: Record<DoctorVerdict, string> = {

@@ -1,5 +1,5 @@
 /** `fleet doctor` against the emulator and the in-memory hypervisor, beside a live controller, and as the built bundle. */
-import { access, readdir, writeFile } from "node:fs/promises";
+import { access, readdir, rm, writeFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { stateDirs } from "../../../runtime/controller/naming.ts";
 import { applyDoctorPlan } from "../../../runtime/ops/doctor-apply.ts";
@@ -60,6 +60,22 @@ describe("fleet doctor", () => {
     expect(await host.hypervisor.listOverlays(stateDirs(host.stateDir).overlays, "rf-h1-")).toHaveLength(1);
 
     expect((await runDoctor({ ...options, apply: true })).verdict).toBe("clean");
+  });
+
+  it("reports as gone, not as removed or failed, what the controller removed between plan and removal", async () => {
+    host = await startTestHost();
+    await host.addDomain(vm(2), 2 * hour);
+    const secret = await host.addFile("secret", vm(3), 2 * hour);
+    const options = { config: host.config, hypervisor: host.hypervisor, github: host.github, now: Date.now, minAgeMs: 0, keepLogs: 0 };
+    const dry = await runDoctor({ ...options, apply: false });
+    // The controller's teardown finishes meanwhile.
+    await host.hypervisor.removeDomain(vm(2));
+    await rm(secret);
+    const results = await applyDoctorPlan(dry.plan.remove, { config: host.config, hypervisor: host.hypervisor, github: host.github });
+    expect(results.map((r) => [r.kind, r.removed, r.gone])).toEqual([
+      ["domain", false, true],
+      ["secret", false, true],
+    ]);
   });
 
   it("leaves a leftover alone when its VM record appears between plan and removal", async () => {
