@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 // Three projects:
 //   unit         pure functions, in-memory doubles, the emulator on loopback (seconds)
 //   stack        the Pulumi program under pulumi.runtime.setMocks
+//   engine       the stack through the real Pulumi CLI (scripts/pulumi-tools.sh builds it)
 //   integration  a real libvirtd with QEMU/TCG VMs and the built bundles (minutes)
 // Forks, not threads: Pulumi's closure serializer and child-process-heavy tests need them.
 export default defineConfig({
@@ -12,6 +13,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
       { extends: true, test: { name: "stack", include: ["test/stack/**/*.test.ts"], testTimeout: 60_000 } },
+      // Each test drives the CLI several times (stack init, config set, preview): tens of seconds.
+      { extends: true, test: { name: "engine", include: ["test/engine/**/*.test.ts"], testTimeout: 300_000 } },
       {
         extends: true,
         test: {
