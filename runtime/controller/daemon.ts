@@ -6,7 +6,7 @@ import { chmod, mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { gitHubFor } from "../github/from-config.ts";
-import { startGuardLoop } from "../guard/guard-loop.ts";
+import { startGuardLoop, type GuardLoop } from "../guard/guard-loop.ts";
 import { hypervisorFor } from "../hypervisor/from-config.ts";
 import { runsGuestAgent } from "../hypervisor/memory/guest-behaviours.ts";
 import type { Logger } from "../log/logger.ts";
@@ -22,6 +22,7 @@ import { clearDrainFlag, setDrainFlag } from "./drain-flag.ts";
 import { assessHealth } from "./health.ts";
 import { HistoryStore } from "./history-store.ts";
 import { createControllerServer } from "./http-server.ts";
+import { guardView } from "./status-page.ts";
 import { stateDirs } from "./naming.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { RecordStore } from "./record-store.ts";
@@ -92,12 +93,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const unwatchHypervisor = hypervisor.watch(() => reconciler.kick());
   const unwatchConsoles = watchConsoles(stateDirs(config.paths.state).logs, () => reconciler.kick());
 
+  let guard: GuardLoop | undefined;
   const server = createControllerServer({
     logger,
     metrics,
     status: () => reconciler.lastResult()?.status,
     inventory: () => reconciler.lastResult()?.inventory,
     health: () => assessHealth(reconciler.health, clock.now(), config.timing.reconcileSeconds * 1000),
+    guard: () => guardView(config.guard?.enabled ? config.guard : undefined, guard?.last()),
     ...(config.webhook
       ? {
           webhook: {
@@ -134,7 +137,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const running = reconciler.run(loop.signal);
   logger.info({ event: "controller_started", url, host: config.host.name, pools: config.pools.map((p) => p.name) }, "controller started");
   // The designated host also runs the routing guard (docs/operations.md).
-  const guard = config.guard?.enabled ? startGuardLoop({ config, github, ownStatus: () => reconciler.lastResult()?.status, clock, logger }) : undefined;
+  guard = config.guard?.enabled ? startGuardLoop({ config, github, ownStatus: () => reconciler.lastResult()?.status, clock, logger }) : undefined;
 
   const close = async () => {
     await guard?.stop();

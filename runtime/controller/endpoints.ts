@@ -1,8 +1,10 @@
 /**
- * The controller's HTTP surface. Read-only endpoints are open (dashboards scrape them); the
+ * The controller's HTTP surface. Read-only endpoints (the status page included) are open (dashboards scrape them); the
  * webhook is HMAC-verified; admin endpoints need `Authorization: Bearer <adminToken>`.
  */
 export const controllerEndpoints = {
+  /** The status page (HTML) for people. */
+  page: "/",
   health: "/healthz",
   metrics: "/metrics",
   status: "/status",

@@ -1,6 +1,7 @@
 /**
- * The controller's HTTP surface (see endpoints.ts): health, metrics, status and inventory for
- * dashboards and the CLI; the webhook receiver; drain/resume behind a bearer token.
+ * The controller's HTTP surface (see endpoints.ts): the status page for people; health, metrics,
+ * status and inventory for dashboards and the CLI; the webhook receiver; drain/resume behind a
+ * bearer token.
  *
  * Requests are answered from what the reconciler last computed; nothing here waits on libvirt
  * or GitHub, which is how webhooks get their answer well within GitHub's 10 seconds.
@@ -11,6 +12,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { controllerEndpoints } from "./endpoints.ts";
 import type { StatusDocument, InventoryDocument } from "./status-report.ts";
+import { renderStatusPage, type GuardView } from "./status-page.ts";
 
 /** GitHub caps payloads at 25 MB, but a workflow_job delivery is a few KiB: refuse anything big. */
 export const maxBodyBytes = 1 << 20;
@@ -26,6 +28,8 @@ export interface ControllerHttpOptions {
   status: () => StatusDocument | undefined;
   inventory: () => InventoryDocument | undefined;
   health: () => { healthy: boolean; problems: string[] };
+  /** What the status page says about the guard (only the guard's host knows its decisions). */
+  guard?: () => GuardView;
   webhook?: { path: string; handle: (headers: IncomingMessage["headers"], body: Buffer) => Promise<WebhookReply> };
   admin?: { token: string; drain: () => Promise<void>; resume: () => Promise<void> };
 }
@@ -63,6 +67,8 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
 
   if (method === "GET") {
     switch (path) {
+      case controllerEndpoints.page:
+        return sendPage(res, renderStatusPage({ status: options.status(), inventory: options.inventory(), guard: options.guard?.() ?? { kind: "elsewhere" } }));
       case controllerEndpoints.health: {
         const health = options.health();
         return sendJson(res, health.healthy ? 200 : 503, { status: health.healthy ? "ok" : "degraded", problems: health.problems });
@@ -92,6 +98,20 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
 function sendDocument(res: ServerResponse, document: object | undefined): void {
   if (!document) return sendJson(res, 503, { error: "no reconcile pass has completed yet" });
   sendJson(res, 200, document);
+}
+
+/** The page's only script and styles are inline; nothing else may load or run. */
+const pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function sendPage(res: ServerResponse, text: string): void {
+  res.writeHead(200, {
+    "content-type": "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "content-security-policy": pagePolicy,
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+  });
+  res.end(text);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
