@@ -153,7 +153,7 @@ async function libvirtImage(dir: string): Promise<GuestImage> {
 }
 
 /** The memory driver boots nothing, but checks the files a real boot would need exist. */
-async function standInImage(dir: string): Promise<GuestImage> {
+export async function standInImage(dir: string): Promise<GuestImage> {
   const images = join(dir, "stand-in-image");
   await mkdir(images);
   for (const file of ["base.qcow2", "vmlinux", "initrd.img"]) await writeFile(join(images, file), "stand-in");
