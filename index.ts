@@ -17,4 +17,5 @@ export const labelSet = fleet.labelSet;
 export const poolLabelSets = fleet.poolLabelSets;
 export const webhookUrls = fleet.webhookUrls;
 export const dashboard = fleet.dashboard;
+export const alertRules = fleet.alertRules;
 export const adminTokens = fleet.adminTokens;

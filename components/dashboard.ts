@@ -144,6 +144,13 @@ const panelSpecs: PanelSpec[] = [
     ],
   },
   {
+    title: "Leftovers",
+    description: "Domains, overlays, JIT config files and runner registrations without a VM record; one that stays is a leak.",
+    unit: "short",
+    min: 0,
+    queries: [[`sum by (instance, kind) (${m("leftovers")}{${hostSel}})`, "{{instance}} {{kind}}"]],
+  },
+  {
     title: "Draining",
     description: "1 while a host takes no new jobs.",
     type: "stat",

@@ -6,6 +6,7 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { deriveAdminToken } from "./admin-token.ts";
 import type { ControllerBundle } from "./controller-bundle.ts";
+import { renderAlertRules } from "./alert-rules.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { githubProviderArgs } from "./github-provider.ts";
 import { Host } from "./host.ts";
@@ -43,6 +44,8 @@ export class Fleet extends pulumi.ComponentResource {
   readonly poolLabelSets: Record<string, string[]>;
   readonly webhookUrls: string[];
   readonly dashboard: string;
+  /** Prometheus alert rules (a rules file) for the rollback triggers and leaks. */
+  readonly alertRules: string;
   readonly adminTokens: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -91,6 +94,7 @@ export class Fleet extends pulumi.ComponentResource {
     this.webhookUrls = targets.map((target) => target.url);
 
     this.dashboard = JSON.stringify(buildDashboard(), null, 2);
+    this.alertRules = renderAlertRules();
     this.registerOutputs({
       repositories: config.github.repositories,
       scope: config.github.scope,

@@ -11,6 +11,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { controllerEndpoints } from "./endpoints.ts";
+import { leftoverCounts } from "./leftovers.ts";
 import type { StatusDocument, InventoryDocument } from "./status-report.ts";
 import { renderStatusPage, type GuardView } from "./status-page.ts";
 
@@ -74,6 +75,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
         return sendJson(res, health.healthy ? 200 : 503, { status: health.healthy ? "ok" : "degraded", problems: health.problems });
       }
       case controllerEndpoints.metrics:
+        setLeftovers(options.metrics, options.inventory());
         res.writeHead(200, { "content-type": options.metrics.registry.contentType });
         res.end(await options.metrics.registry.metrics());
         return;
@@ -98,6 +100,12 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
 function sendDocument(res: ServerResponse, document: object | undefined): void {
   if (!document) return sendJson(res, 503, { error: "no reconcile pass has completed yet" });
   sendJson(res, 200, document);
+}
+
+/** Counted at scrape time from the last pass's inventory (none before the first pass). */
+function setLeftovers(metrics: Metrics, inventory: InventoryDocument | undefined): void {
+  if (!inventory) return;
+  for (const [kind, count] of Object.entries(leftoverCounts(inventory))) metrics.leftovers.set({ kind }, count);
 }
 
 /** The page's only script and styles are inline; nothing else may load or run. */

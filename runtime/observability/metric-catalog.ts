@@ -111,6 +111,12 @@ export const metricCatalog = {
     help: "1 while the host is draining (takes no new jobs).",
     labels: [],
   },
+  leftovers: {
+    name: "runner_fleet_leftovers",
+    kind: "gauge",
+    help: "Things of this host's with no VM record in the last pass (kind: domain, overlay, secret, runner); the orphan sweep removes them, so one that stays is a leak.",
+    labels: ["kind"],
+  },
   up: {
     name: "runner_fleet_controller_up",
     kind: "gauge",

@@ -26,8 +26,8 @@ export interface LabFleet {
   url: string;
   controller: ChildProcess;
   logFile: string;
-  /** Queues a trusted pull-request job that works for `seconds`. */
-  enqueue(name: string, seconds: number): { jobId: number; runId: number };
+  /** Queues a job that works for `seconds`: a trusted pull request's unless `sender` says otherwise. */
+  enqueue(name: string, seconds: number, sender?: { login: string; type: "User" | "Bot" }): { jobId: number; runId: number };
   close(): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export async function startLabFleet(options: { guardIntervalSeconds?: number } =
     url: spawned.url,
     controller: spawned.child,
     logFile,
-    enqueue(name, seconds) {
+    enqueue(name, seconds, sender = { login: "octocat", type: "User" }) {
       n += 1;
       return emulator.enqueueJob({
         repository: "acme/app",
@@ -77,7 +77,7 @@ export async function startLabFleet(options: { guardIntervalSeconds?: number } =
         jobName: name,
         workflowName: "ci",
         steps: [{ name: "work", run: `echo "${name}"; sleep ${seconds}` }],
-        event: { name: "pull_request", sender: { login: "octocat", type: "User" }, pullRequest: { number: n, authorAssociation: "MEMBER" } },
+        event: { name: "pull_request", sender, pullRequest: { number: n, authorAssociation: "MEMBER" } },
       });
     },
     async close() {
