@@ -21,6 +21,7 @@ import { DemandTracker } from "./demand-tracker.ts";
 import { clearDrainFlag, setDrainFlag } from "./drain-flag.ts";
 import { assessHealth } from "./health.ts";
 import { HistoryStore } from "./history-store.ts";
+import { initializeSeries } from "./initial-series.ts";
 import { createControllerServer } from "./http-server.ts";
 import { guardView } from "./status-page.ts";
 import { stateDirs } from "./naming.ts";
@@ -62,6 +63,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? createMetrics();
+  initializeSeries(metrics, config.pools.map((p) => p.name));
   await prepareStateDir(config.paths.state);
 
   const hypervisor = options.hypervisor ?? hypervisorFor(config, { guest: runsGuestAgent() });

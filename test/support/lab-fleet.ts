@@ -31,7 +31,7 @@ export interface LabFleet {
   close(): Promise<void>;
 }
 
-export async function startLabFleet(options: { guardIntervalSeconds?: number } = {}): Promise<LabFleet> {
+export async function startLabFleet(options: { guardIntervalSeconds?: number; bootTimeoutSeconds?: number } = {}): Promise<LabFleet> {
   const checked = await startCheckedEmulator({ runnerUrl: labRunnerUrl() });
   const { emulator } = checked;
   const dir = await mkdtemp(join(tmpdir(), "rf-operator-"));
@@ -48,7 +48,7 @@ export async function startLabFleet(options: { guardIntervalSeconds?: number } =
   const config = parseControllerConfig(
     {
       ...base,
-      timing: { ...base.timing, reconcileSeconds: 1, jobPollSeconds: 2 },
+      timing: { ...base.timing, reconcileSeconds: 1, jobPollSeconds: 2, bootTimeoutSeconds: options.bootTimeoutSeconds ?? base.timing!.bootTimeoutSeconds },
       guard: { enabled: true, intervalSeconds: options.guardIntervalSeconds ?? 2 },
     },
     "operator lab config",

@@ -86,7 +86,8 @@ export function workflowRun(p: RunParts, urls: Urls): Record<string, unknown> {
       tree_id: run.headSha.split("").reverse().join(""),
       message: run.workflowName,
       timestamp: githubTime(run.createdAt),
-      author: { name: p.actor.login, email: `${p.actor.login}@users.noreply.github.com` },
+      // GitHub's noreply address; a bot's login loses its brackets, which no email address may have.
+      author: { name: p.actor.login, email: `${p.actor.id}+${p.actor.login.replace(/\[bot\]$/, "")}@users.noreply.github.com` },
       committer: { name: "GitHub", email: "noreply@github.com" },
     },
     repository: repository(p.repo, p.repoOwner, urls),

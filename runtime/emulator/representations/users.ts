@@ -3,7 +3,9 @@ import type { Account } from "../state.ts";
 import { nodeId, type Urls } from "./urls.ts";
 
 export function simpleUser(account: Account, urls: Urls): Record<string, unknown> {
-  const api = `${urls.api}/users/${account.login}`;
+  // A bot's login has brackets (`dependabot[bot]`), which GitHub percent-encodes in its URLs.
+  const segment = encodeURIComponent(account.login);
+  const api = `${urls.api}/users/${segment}`;
   return {
     login: account.login,
     id: account.id,
@@ -11,7 +13,7 @@ export function simpleUser(account: Account, urls: Urls): Record<string, unknown
     avatar_url: `${urls.html}/avatars/u/${account.id}`,
     gravatar_id: "",
     url: api,
-    html_url: `${urls.html}/${account.login}`,
+    html_url: `${urls.html}/${segment}`,
     followers_url: `${api}/followers`,
     following_url: `${api}/following{/other_user}`,
     gists_url: `${api}/gists{/gist_id}`,
