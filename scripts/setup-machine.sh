@@ -17,6 +17,10 @@ readonly PACKAGES=(
   socat
   # stack tests check rendered libvirt XML (virt-xml-validate needs xmllint) and systemd units
   libxml2-utils systemd
+  # operator tests: the status page in a headless browser (driven by npm playwright-core), and a
+  # real Prometheus scraping a lab controller plus promtool on the alert rules (the package's
+  # init script is kept from starting a server by the policy-rc.d below; tests run their own)
+  chromium prometheus
 )
 
 step() { printf 'setup-machine: %s\n' "$*"; }

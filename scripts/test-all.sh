@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test, from a fresh Debian 12 machine (as root): install and start what VMs need, install
 # the npm dependencies, typecheck, build, build the guest image and the Pulumi CLI (from its Go
-# module), then the unit, stack, engine (the real Pulumi CLI) and integration (real libvirt VMs)
-# test projects. CI runs exactly this (.ci/run).
+# module), then the unit, stack, engine (the real Pulumi CLI), operator (Chromium on the status
+# page, a real Prometheus, promtool on the alert rules) and integration (real libvirt VMs) test
+# projects. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/node-check.sh
@@ -17,5 +18,6 @@ bash scripts/pulumi-tools.sh
 npx vitest run --project unit
 npx vitest run --project stack
 npx vitest run --project engine
+npx vitest run --project operator
 # Integration tests fail, rather than skip, when libvirtd is not reachable.
 RF_REQUIRE_LIBVIRT=1 npx vitest run --project integration

@@ -267,7 +267,7 @@ function hostSection(status: StatusDocument, inventory: InventoryDocument | unde
   if (inventory) {
     facts.push(["libvirt domains", String(inventory.domains.length)]);
     facts.push(["Overlays", String(inventory.overlays.length)]);
-    facts.push(["libvirt secrets", String(inventory.secrets.length)]);
+    facts.push(["JIT config files", String(inventory.secrets.length)]);
     facts.push(["Registered runners", inventory.runners === null ? "unknown (GitHub not read)" : String(inventory.runners.length)]);
   }
   return section("host", "Host", html`<dl class="facts">${facts.map(([k, v]) => html`<div><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>`);

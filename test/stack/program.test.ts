@@ -254,5 +254,6 @@ describe("the dev stack under mocks", () => {
     const dashboard = JSON.parse(outputs.dashboard as string) as { panels: { targets: { expr: string }[] }[] };
     expect(dashboard.panels.length).toBeGreaterThan(10);
     expect(JSON.stringify(dashboard)).toContain(metricCatalog.jobs.name);
+    expect(outputs.alertRules).toContain("alert: RunnerFleetLeak");
   });
 });
