@@ -1,7 +1,7 @@
 /**
  * Prometheus alert rules over the controllers' metrics: one per rollback trigger of the guard
- * (with the guard's default thresholds, so the page and the guard agree on "wrong") and one for
- * leaks. A stack output (`alertRules`, a rules file); Prometheus loads it with `rule_files`.
+ * (with the guard's default thresholds, so the page and the guard agree on "wrong"), one when
+ * the guard (or an operator) has turned trusted routing off, and one for leaks. A stack output (`alertRules`, a rules file); Prometheus loads it with `rule_files`.
  *
  * Annotations name labels, not values, so promtool tests can state them exactly.
  * Each rule is a signal (a query that has data whenever the metrics exist) and a comparison:
@@ -78,6 +78,15 @@ export function alertSpecs(thresholds: GuardConfig["thresholds"] = defaultGuardC
       severity: "ticket",
       summary: "Untrusted jobs reached {{ $labels.instance }} and were refused ({{ $labels.reason }})",
       description: "Routing sent the fleet a job it must not run (the guard's route-mismatch trigger counts these). Check the routing policy and the routing variables.",
+    },
+    {
+      alert: "RunnerFleetRoutingOff",
+      signal: `max by (repository) (${m("guardState")}{state!="enabled"})`,
+      comparison: "== 1",
+      for: "0m",
+      severity: "page",
+      summary: "Trusted routing of {{ $labels.repository }} is off",
+      description: "Its jobs run on GitHub-hosted runners. `fleet guard` shows why (the guard's triggers, or an operator's rollback); `fleet restore` turns it back on.",
     },
     {
       alert: "RunnerFleetLeak",

@@ -151,6 +151,24 @@ const panelSpecs: PanelSpec[] = [
     queries: [[`sum by (instance, kind) (${m("leftovers")}{${hostSel}})`, "{{instance}} {{kind}}"]],
   },
   {
+    title: "Guard: routing state",
+    description: "Each repository's trusted routing as the guard sees it after its last round (1 = current state).",
+    unit: "short",
+    min: 0,
+    queries: [[`max by (repository, state) (${m("guardState")}{${hostSel}})`, "{{repository}} {{state}}"]],
+  },
+  {
+    title: "Guard: triggers and decisions",
+    description: "Rollback triggers active in the guard's last round, and the rollbacks and restores it applied (per hour).",
+    unit: "short",
+    min: 0,
+    queries: [
+      [`max by (repository, kind) (${m("guardTriggers")}{${hostSel}})`, "trigger {{repository}} {{kind}}"],
+      [`sum by (repository, action, result) (increase(${m("guardDecisions")}{${hostSel}}[1h]))`, "{{action}} {{repository}} {{result}}"],
+      [`sum by (result) (increase(${m("guardRounds")}{${hostSel}}[1h]))`, "rounds {{result}}"],
+    ],
+  },
+  {
     title: "Draining",
     description: "1 while a host takes no new jobs.",
     type: "stat",

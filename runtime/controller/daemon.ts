@@ -139,7 +139,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const running = reconciler.run(loop.signal);
   logger.info({ event: "controller_started", url, host: config.host.name, pools: config.pools.map((p) => p.name) }, "controller started");
   // The designated host also runs the routing guard (docs/operations.md).
-  guard = config.guard?.enabled ? startGuardLoop({ config, github, ownStatus: () => reconciler.lastResult()?.status, clock, logger }) : undefined;
+  guard = config.guard?.enabled ? startGuardLoop({ config, github, ownStatus: () => reconciler.lastResult()?.status, clock, logger, metrics }) : undefined;
 
   const close = async () => {
     await guard?.stop();

@@ -12,10 +12,11 @@ import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { GitHub } from "../ports/github.ts";
 import { applyAssessment, type AppliedChange } from "./apply.ts";
-import { assessFleet, type FleetAssessment } from "./collect.ts";
+import { assessFleet, guardRepositories, type FleetAssessment } from "./collect.ts";
 import { RunReader } from "./github-runs.ts";
 import { defaultGuardConfig } from "./guard-config.ts";
 import { guardMemoryFile } from "./guard-memory.ts";
+import { initializeGuardSeries, recordGuardRound, type GuardMetrics } from "./guard-metrics.ts";
 
 export const guardMemoryFileName = "guard-memory.json";
 
@@ -28,6 +29,8 @@ export interface GuardLoopOptions {
   ownStatus: () => StatusDocument | undefined;
   clock: Clock;
   logger: Logger;
+  /** The controller's registry: the guard's state, triggers and decisions as metrics. */
+  metrics?: GuardMetrics;
 }
 
 export interface GuardRound {
@@ -58,6 +61,7 @@ export function startGuardLoop(options: GuardLoopOptions): GuardLoop {
   const stop = new AbortController();
   let last: GuardRound | undefined;
   let previousTriggers = "";
+  if (options.metrics) initializeGuardSeries(options.metrics, guardRepositories(config, guard));
 
   async function round(): Promise<GuardRound> {
     const assessment = await assessFleet({ config, guard, octokit, runs, clock, memory, controllerUrls: guard.controllers, ownStatus: options.ownStatus });
@@ -87,6 +91,7 @@ export function startGuardLoop(options: GuardLoopOptions): GuardLoop {
         last = { applied: [], error: message };
         log.warn({ event: "guard_round_failed", err: message }, "guard round failed; retrying next interval");
       }
+      if (options.metrics) recordGuardRound(options.metrics, last, guard);
     }
   })();
   log.info({ event: "guard_started", intervalSeconds: guard.intervalSeconds, controllers: guard.controllers.length }, "guard started");

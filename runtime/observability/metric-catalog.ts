@@ -117,6 +117,30 @@ export const metricCatalog = {
     help: "Things of this host's with no VM record in the last pass (kind: domain, overlay, secret, runner); the orphan sweep removes them, so one that stays is a leak.",
     labels: ["kind"],
   },
+  guardState: {
+    name: "runner_fleet_guard_state",
+    kind: "gauge",
+    help: "The guard's view of each repository's trusted routing after its last round: 1 for the current state (enabled, rolled-back, held), 0 for the others. Only on the host that runs the guard.",
+    labels: ["repository", "state"],
+  },
+  guardTriggers: {
+    name: "runner_fleet_guard_triggers",
+    kind: "gauge",
+    help: "1 while a rollback trigger (kind: boot-failures, queue-wait, controller-offline, route-mismatch) was active in the guard's last round, per repository.",
+    labels: ["repository", "kind"],
+  },
+  guardDecisions: {
+    name: "runner_fleet_guard_decisions_total",
+    kind: "counter",
+    help: "Rollbacks and restores of trusted routing the guard applied or failed to apply (result: applied, failed), per repository.",
+    labels: ["repository", "action", "result"],
+  },
+  guardRounds: {
+    name: "runner_fleet_guard_rounds_total",
+    kind: "counter",
+    help: "The guard's rounds, by result (ok; failed, e.g. GitHub unreachable).",
+    labels: ["result"],
+  },
   up: {
     name: "runner_fleet_controller_up",
     kind: "gauge",
