@@ -29,6 +29,8 @@ export interface LabOptions {
   controllerCommand?: string[];
   /** Progress lines (the report itself is returned). */
   say: (line: string) => void;
+  /** What the lab waits for now, for a live status line (a terminal's). */
+  progress?: (text: string) => void;
   signal: AbortSignal;
   /** Keep the state directory (logs, status) after the run. */
   keep?: boolean;
@@ -79,6 +81,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     options.say(`controller  ${spawned.url}  (pid ${controller.pid}; log ${join(stateDir, "controller.log")})`);
 
     const warmStart = Date.now();
+    options.progress?.("waiting for the warm pool");
     await waitFor("the warm pool", warmTimeoutMs, async () => {
       const status = await fetchStatus(spawned.url);
       return status?.vms.some((vm) => vm.phase === "idle") ?? false;
@@ -87,7 +90,13 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     options.say(`warm pool   ready in ${(warmReadyMs / 1000).toFixed(1)} s; queueing ${options.jobs} jobs at once`);
 
     const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1)));
-    await waitFor(`${options.jobs} jobs`, jobsTimeoutMs, async () => enqueued.every((job) => emulator.job(job.jobId)?.status === "completed"), options.signal);
+    await waitFor(`${options.jobs} jobs`, jobsTimeoutMs, async () => {
+      const done = enqueued.filter((job) => emulator.job(job.jobId)?.status === "completed").length;
+      const running = enqueued.filter((job) => emulator.job(job.jobId)?.status === "in_progress").length;
+      options.progress?.(`jobs: ${done} of ${options.jobs} done, ${running} running`);
+      return done === enqueued.length;
+    }, options.signal);
+    options.progress?.("waiting for the job VMs' teardown");
     // Let the controller finish tearing down the VMs that ran them before reading its history.
     await waitFor("the job VMs' teardown", 120_000, async () => {
       const status = await fetchStatus(spawned.url);
@@ -98,6 +107,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     const rows = enqueued.map((job) => jobRow(emulator, job.jobId, status));
 
     options.say("draining    SIGTERM to the controller: idle VMs are removed, then it exits");
+    options.progress?.("draining the controller, then the leak check");
     await stopController(controller, 120_000);
     controller = undefined;
     const leaks = await findLeaks({ prefix: ownerPrefix(config.namePrefix, config.host.name), stateDir: config.paths.state, hypervisor: hypervisorFor(config), github: gitHubFor(config) });

@@ -5,6 +5,7 @@ import { adminToken, controllerFlags, refuseTokenArgument, writeJson } from "./c
 import { parseFlags } from "../cli/flags.ts";
 import { drainOrResume, type DrainAction, type DrainOutcome } from "./drain.ts";
 import { parseDuration } from "./duration.ts";
+import { createProgress, wantsProgress } from "../cli/progress.ts";
 
 const exitCodes: Record<DrainOutcome, number> = { done: ExitCode.ok, "dry-run": ExitCode.ok, timeout: ExitCode.degraded, unreachable: ExitCode.unreachable, refused: ExitCode.refused };
 
@@ -44,7 +45,18 @@ refused (bad token, admin endpoints disabled), 2 bad flags or no token.`;
       if (waitTimeoutMs === undefined) throw new UsageError(`--wait-timeout ${JSON.stringify(flags["wait-timeout"])}: expected a duration such as 30m`);
       const dryRun = flags["dry-run"] === true;
       const token = dryRun ? undefined : await adminToken(flags["token-file"], io.env);
-      const result = await drainOrResume({ url: url!, action, ...(token !== undefined ? { token } : {}), dryRun, wait: flags.wait === true, waitTimeoutMs, signal: io.signal });
+      const wait = flags.wait === true;
+      const progress = createProgress(io.stderr, { enabled: wait && wantsProgress(io.stderr, io.env, flags.json === true) });
+      const result = await drainOrResume({
+        url: url!,
+        action,
+        ...(token !== undefined ? { token } : {}),
+        dryRun,
+        wait,
+        waitTimeoutMs,
+        signal: io.signal,
+        onWaiting: (host) => progress.update(action === "drain" ? `${host.host}: draining, ${host.busy} VM(s) busy` : `${host.host}: resuming`),
+      }).finally(() => progress.stop());
       if (flags.json) writeJson(io.stdout, result);
       else (result.outcome === "done" || result.outcome === "dry-run" ? io.stdout : io.stderr).write(`${result.message}\n`);
       return exitCodes[result.outcome];

@@ -72,6 +72,8 @@ export interface DrainOptions {
   now?: () => number;
   /** Ends --wait early (Ctrl-C): the request has been made; the result says it has not settled. */
   signal?: AbortSignal;
+  /** Each status read while waiting (the CLI's progress line). */
+  onWaiting?: (host: HostSummary, waitedMs: number) => void;
 }
 
 /** Whether the host has reached what `action` asked for. */
@@ -104,6 +106,7 @@ export async function drainOrResume(options: DrainOptions): Promise<DrainResult>
     const status = await readStatus(url, options.requestTimeoutMs);
     if (status.ok) {
       last = summarize(status.value);
+      options.onWaiting?.(last, now() - started);
       if (settled(action, last)) {
         const what = action === "drain" ? "no busy VMs left" : "taking jobs again";
         return { url, action, outcome: "done", message: `${done}: ${what}`, before: summary, after: last, waitedMs: now() - started };

@@ -1,6 +1,8 @@
 import type { Command } from "../command.ts";
 import { ExitCode, UsageError } from "../exit-codes.ts";
 import { parseFlags } from "../flags.ts";
+import { createProgress, wantsProgress } from "../progress.ts";
+import { writeJson } from "../../ops/command-input.ts";
 import { runLab } from "../../lab/lab.ts";
 import { renderJobTable, renderSummary } from "../../lab/lab-report.ts";
 import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts";
@@ -8,7 +10,7 @@ import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts
 export const command: Command = {
   summary: "run the whole system on this machine: emulator, controller, N jobs, report",
   usage: [
-    "usage: fleet lab [--jobs N] [--driver libvirt|memory] [--image-dir DIR] [--keep]",
+    "usage: fleet lab [--jobs N] [--driver libvirt|memory] [--image-dir DIR] [--keep] [--json]",
     "",
     "Starts the GitHub emulator and a controller, waits for the warm pool, queues N jobs at",
     "once, prints each job's phase timings, p50/p95 queue wait and a leak check.",
@@ -17,6 +19,9 @@ export const command: Command = {
     "  --driver D       libvirt: real QEMU VMs (default, needs root); memory: simulated VMs",
     `  --image-dir DIR  guest image built by guest/build-image.sh (default ${defaultImageDir})`,
     "  --keep           keep the lab's state directory (controller log, status) afterwards",
+    "  --json           only the result, as JSON (no progress lines)",
+    "",
+    "On a terminal a status line shows what the lab waits for; piped, there is none.",
     "",
     "exit: 0 all jobs succeeded and nothing leaked; 3 otherwise; 2 usage or a missing prerequisite",
   ].join("\n"),
@@ -26,11 +31,13 @@ export const command: Command = {
       driver: { type: "string", default: "libvirt" },
       "image-dir": { type: "string" },
       keep: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
     });
     const jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new UsageError(`--jobs must be a whole number from 1 to 100, got ${values.jobs}`);
     if (values.driver !== "libvirt" && values.driver !== "memory") throw new UsageError(`--driver must be libvirt or memory, got ${values.driver}`);
-    const say = (line: string) => io.stdout.write(line + "\n");
+    const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
+    const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
     say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}, ${values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs"}`);
     try {
       const result = await runLab({
@@ -39,8 +46,13 @@ export const command: Command = {
         ...(values["image-dir"] ? { imageDir: values["image-dir"] } : {}),
         keep: values.keep,
         say,
+        progress: (text) => progress.update(text),
         signal: io.signal,
-      });
+      }).finally(() => progress.stop());
+      if (values.json) {
+        writeJson(io.stdout, result);
+        return result.succeeded ? ExitCode.ok : ExitCode.degraded;
+      }
       say("");
       say(renderJobTable(result.rows));
       say("");

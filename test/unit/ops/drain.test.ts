@@ -72,8 +72,12 @@ describe("fleet drain and resume", () => {
     // Ctrl-C during --wait ends the wait at once; the drain itself was requested.
     const interrupt = new AbortController();
     setTimeout(() => interrupt.abort(), 100);
-    const stopped = await drainOrResume({ url: harness.controller.url, action: "drain", token: adminToken, dryRun: false, wait: true, waitTimeoutMs: 60_000, signal: interrupt.signal });
+    const seen: number[] = [];
+    const onWaiting = (host: { busy: number }) => seen.push(host.busy);
+    const stopped = await drainOrResume({ url: harness.controller.url, action: "drain", token: adminToken, dryRun: false, wait: true, waitTimeoutMs: 60_000, signal: interrupt.signal, onWaiting });
     expect(stopped).toMatchObject({ outcome: "timeout", message: expect.stringContaining("(stopped waiting)") });
+    // What the progress line on a terminal shows while it waits.
+    expect(seen).toContain(1);
     const result = await fleet(["drain", "--controller", harness.controller.url, "--token-file", tokenFile, "--wait", "--wait-timeout", "300ms"]);
     expect([result.code, result.stderr]).toEqual([3, expect.stringMatching(/^draining h1, but 1 VM\(s\) still busy after \d+ s \(timed out\)\n$/)]);
     await drainOrResume({ url: harness.controller.url, action: "resume", token: adminToken, dryRun: false, wait: true, waitTimeoutMs: 10_000, pollMs: 50 });
