@@ -29,6 +29,9 @@ readonly UNAVAILABLE_PROBES=(
   "github.com/pulumi/pulumi-github/provider/v6@v6.0.0-20260814162548-e46c2bbdc297 pulumi-resource-github 6.15.0"
 )
 
+# shellcheck source=scripts/progress.sh
+source "${REPO}/scripts/progress.sh"
+
 say() { printf 'pulumi-tools: %s\n' "$*"; }
 die() {
   printf 'pulumi-tools: error: %s\n' "$*" >&2
@@ -51,8 +54,8 @@ build_cli() {
   started=$(date +%s)
   say "building pulumi ${CLI_VERSION} from github.com/pulumi/pulumi/pkg/v3 (cold: about 3 min on 2 cores)"
   mkdir -p "${out}/bin.partial"
-  if ! (cd "${WRAPPER}" && CGO_ENABLED=0 go build -trimpath -ldflags "${LDFLAGS}" \
-    -o "${out}/bin.partial/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >"${out}/build.log" 2>&1; then
+  if ! with_progress "pulumi-tools: go build" bash -c 'cd "$1" && CGO_ENABLED=0 go build -trimpath -ldflags "$2" -o "$3" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >"$4" 2>&1' _ "${WRAPPER}" "${LDFLAGS}" "${out}/bin.partial/pulumi" "${out}/build.log"; then
     tail -n 30 "${out}/build.log" >&2
     die "go build failed (whole log: ${out}/build.log)"
   fi
