@@ -304,6 +304,7 @@ td:last-child .bar{width:100%}
 .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.25rem 1rem;margin:0}
 .facts div{padding:.25rem 0;border-bottom:1px solid var(--line)}dt{color:var(--muted);font-size:.9rem}dd{margin:0}
 footer{margin:2rem auto;color:var(--muted);font-size:.9rem}
+main[data-stale]::before{content:"Cannot reach the controller: showing the last page it sent.";display:block;margin:.5rem 0;padding:.25rem .5rem;color:var(--bad);background:var(--badbg);font-weight:600}
 @media (max-width:40rem){
   table,thead,tbody,tr,th,td,caption{display:block}
   thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
