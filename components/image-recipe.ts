@@ -22,6 +22,9 @@ export const requiredPackages = ["ca-certificates", "curl", "git", "jq", "tar"] 
 /** Where the guest reads the JIT config the controller attaches (the same for the lab image). */
 export const jitConfigFwCfgPath = jitConfigSysfsPath;
 
+/** actions/runner reads `ACTIONS_RUNNER_INPUT_<arg>` as `--<arg>` (src/Runner.Listener/CommandSettings.cs). */
+export const jitConfigEnvVar = "ACTIONS_RUNNER_INPUT_JITCONFIG";
+
 /** Where actions/runner is unpacked inside the image. */
 export const runnerDir = "/opt/actions-runner";
 
@@ -83,8 +86,13 @@ export function renderJitStartScript(recipe: ImageRecipe): string {
     `  exit 1`,
     `fi`,
     `cd ${runnerDir}`,
-    // Same invocation as the lab image: the JIT config is the runner's only credential.
-    `exec runuser -u ${recipe.user} -- ./run.sh --jitconfig "$(cat "$config")"`,
+    // The JIT config (the runner's only credential) goes by environment, never on a command line,
+    // where any process could read it in /proc. actions/runner takes ACTIONS_RUNNER_INPUT_JITCONFIG
+    // like --jitconfig, adds it to its secret masker and deletes it from its own environment at start.
+    // No copy lands in a file: the shell reads the root-only fw_cfg entry straight into the variable.
+    `${jitConfigEnvVar}=$(cat "$config")`,
+    `export ${jitConfigEnvVar}`,
+    `exec runuser -u ${recipe.user} -- ./run.sh`,
     "",
   ].join("\n");
 }

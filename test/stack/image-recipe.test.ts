@@ -127,11 +127,12 @@ describe("the build and provisioning scripts", () => {
     expect(provision).toContain("chown -R root:root /opt/actions-runner/bin /opt/actions-runner/externals");
   });
 
-  it("run the job as the runner user with the JIT config from fw_cfg, exactly like the lab image", () => {
+  it("run the job as the runner user with the JIT config from fw_cfg in its environment, never in argv", () => {
     const start = renderJitStartScript(base);
     expect(start).toContain(`config=${jitConfigFwCfgPath}`);
     expect(jitConfigFwCfgPath).toBe("/sys/firmware/qemu_fw_cfg/by_name/opt/runner-fleet/jitconfig/raw");
-    expect(start).toContain(`exec runuser -u runner -- ./run.sh --jitconfig "$(cat "$config")"`);
+    expect(start).toContain(`ACTIONS_RUNNER_INPUT_JITCONFIG=$(cat "$config")\nexport ACTIONS_RUNNER_INPUT_JITCONFIG\n`);
+    expect(start).toContain(`exec runuser -u runner -- ./run.sh\n`);
   });
 
   it("carry the provisioning script into cloud-init intact", () => {
