@@ -7,9 +7,8 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../ports/clock.ts";
-import { encodeJitConfig } from "../protocol/jit-config.ts";
+import { mintJitConfig } from "../protocol/jit-config.ts";
 import type { CompletionReport, JobMessage, StepReport } from "../protocol/runner-api.ts";
-import { mintToken } from "./auth.ts";
 import type { FaultInjector } from "./faults.ts";
 import { GitHubHttpError, invalidRequest, notFound } from "./http-error.ts";
 import type { EnqueueJob } from "./job-request.ts";
@@ -116,7 +115,7 @@ export class EmulatedGitHub {
       labels,
       ephemeral: true,
       createdAt: this.now(),
-      accessToken: mintToken("jit_", 40),
+      clientId: randomUUID(),
       jitUsed: false,
       neverConnects: this.options.faults.forNewRunner(),
       sessionId: null,
@@ -127,19 +126,15 @@ export class EmulatedGitHub {
     };
     state.runners.set(runner.id, runner);
     const urls = this.options.urls();
-    const encodedJitConfig = encodeJitConfig({
-      runner: {
-        AgentId: runner.id,
-        AgentName: runner.name,
-        PoolId: request.groupId,
-        PoolName: groupName,
-        ServerUrl: this.options.runnerUrl(),
-        GitHubUrl: scope.kind === "org" ? `${urls.html}/${scope.org}` : `${urls.html}/${scope.repository}`,
-        WorkFolder: request.workFolder,
-        Ephemeral: true,
-        DisableUpdate: true,
-      },
-      credentials: { Scheme: "OAuthAccessToken", Data: { AccessToken: runner.accessToken } },
+    const encodedJitConfig = mintJitConfig({
+      agentId: runner.id,
+      agentName: runner.name,
+      poolId: request.groupId,
+      poolName: groupName,
+      serverUrl: this.options.runnerUrl(),
+      gitHubUrl: scope.kind === "org" ? `${urls.html}/${scope.org}` : `${urls.html}/${scope.repository}`,
+      workFolder: request.workFolder,
+      clientId: runner.clientId,
     });
     return { runner, encodedJitConfig };
   }
@@ -368,7 +363,7 @@ export class EmulatedGitHub {
 
   runnerByToken(token: string | undefined): Runner | undefined {
     if (!token) return undefined;
-    for (const runner of this.state.runners.values()) if (runner.accessToken === token) return runner;
+    for (const runner of this.state.runners.values()) if (runner.clientId === token) return runner;
     return undefined;
   }
 
@@ -388,7 +383,7 @@ export class EmulatedGitHub {
   runnerForSession(sessionId: string, token: string | undefined): Runner {
     const runnerId = this.sessions.get(sessionId);
     const runner = runnerId === undefined ? undefined : this.state.runners.get(runnerId);
-    if (!runner || runner.accessToken !== token) throw new GitHubHttpError(404, "Session not found");
+    if (!runner || runner.clientId !== token) throw new GitHubHttpError(404, "Session not found");
     return runner;
   }
 

@@ -62,8 +62,11 @@ export interface Runner {
   labels: RunnerLabel[];
   ephemeral: boolean;
   createdAt: number;
-  /** Bearer token from the JIT config. Single use: `jitUsed` flips when a session is created. */
-  accessToken: string;
+  /**
+   * The OAuth client id in the JIT config's .credentials, which the runner protocol takes as the
+   * bearer token (no token exchange). Single use: `jitUsed` flips when a session is created.
+   */
+  clientId: string;
   jitUsed: boolean;
   /** Set by the `runnerNeverConnects` fault: sessions are refused with 503, so it stays offline. */
   neverConnects: boolean;

@@ -8,7 +8,8 @@
  * Beyond the port it offers the levers a test needs: enqueue, start and complete jobs, bring
  * runners online, and make the next call of an operation fail.
  */
-import { encodeJitConfig } from "../protocol/jit-config.ts";
+import { randomUUID } from "node:crypto";
+import { mintJitConfig } from "../protocol/jit-config.ts";
 import {
   GitHubError,
   type GitHub,
@@ -91,19 +92,15 @@ export class MemoryGitHub implements GitHub {
     for (const label of request.labels) if (!labels.some((l) => l.toLowerCase() === label.toLowerCase())) labels.push(label);
     const runner: MemoryRunner = { id: this.nextRunnerId++, name: request.name, labels, groupId: request.runnerGroupId, status: "offline", jobId: null };
     this.runners.set(runner.id, runner);
-    const encodedJitConfig = encodeJitConfig({
-      runner: {
-        AgentId: runner.id,
-        AgentName: runner.name,
-        PoolId: request.runnerGroupId,
-        PoolName: "Default",
-        ServerUrl: "http://memory.invalid/_runner",
-        GitHubUrl: "http://memory.invalid",
-        WorkFolder: request.workFolder ?? "_work",
-        Ephemeral: true,
-        DisableUpdate: true,
-      },
-      credentials: { Scheme: "OAuthAccessToken", Data: { AccessToken: `memory-${runner.id}-${Math.random().toString(36).slice(2)}` } },
+    const encodedJitConfig = mintJitConfig({
+      agentId: runner.id,
+      agentName: runner.name,
+      poolId: request.runnerGroupId,
+      poolName: "Default",
+      serverUrl: "http://memory.invalid/_runner",
+      gitHubUrl: "http://memory.invalid",
+      workFolder: request.workFolder ?? "_work",
+      clientId: randomUUID(),
     });
     return { runnerId: runner.id, encodedJitConfig };
   }

@@ -76,6 +76,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   try {
     if (options.jitConfig.trim() === "") throw new Error("the JIT config is empty");
     config = decodeJitConfig(options.jitConfig);
+    // GitHub's own configs name a broker; this agent speaks only the emulator's protocol at ServerUrl.
+    if (config.runner.UseV2Flow) throw new Error(".runner sets UseV2Flow: this agent does not speak GitHub's broker protocol");
   } catch (error) {
     say(`runner-fleet agent: cannot use the JIT config: ${(error as Error).message}`);
     return { outcome: "configError", exitCode: agentExitCodes.configError };
@@ -83,7 +85,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
 
   const client = createRunnerClient({
     serverUrl: config.runner.ServerUrl,
-    token: config.credentials.Data.AccessToken,
+    // No OAuth exchange with the RSA key: the emulator takes the client id as the bearer token.
+    token: config.credentials.Data.clientId,
     fetch: options.fetch ?? nodeHttpFetch,
     rewriteUrl: options.rewriteUrl,
     backoff: options.backoff ?? defaultBackoff,

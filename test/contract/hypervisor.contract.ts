@@ -19,7 +19,7 @@ import type {
 } from "../../runtime/ports/hypervisor.ts";
 import { DomainNotFoundError, DomainStateError, OverlayError, SecretFileError } from "../../runtime/hypervisor/errors.ts";
 import { InvalidDomainSpecError } from "../../runtime/hypervisor/spec-validation.ts";
-import { encodeJitConfig } from "../../runtime/protocol/jit-config.ts";
+import { mintJitConfig } from "../../runtime/protocol/jit-config.ts";
 import { jitConfigFwCfgName } from "../../runtime/protocol/fw-cfg.ts";
 
 export interface HypervisorContractEnv {
@@ -214,19 +214,15 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
       it("reads the fw_cfg file at start: deleted at once, the guest still gets it, runs the agent and powers off", async () => {
         const name = unique("agent");
         const token = `tok-${name}`;
-        const jitConfig = encodeJitConfig({
-          runner: {
-            AgentId: 7,
-            AgentName: name,
-            PoolId: 1,
-            PoolName: "Default",
-            ServerUrl: `http://${guestServer.address}:${guestServer.port}/_runner/`,
-            GitHubUrl: "https://github.example/acme",
-            WorkFolder: "_work",
-            Ephemeral: true,
-            DisableUpdate: true,
-          },
-          credentials: { Scheme: "OAuthAccessToken", Data: { AccessToken: token } },
+        const jitConfig = mintJitConfig({
+          agentId: 7,
+          agentName: name,
+          poolId: 1,
+          poolName: "Default",
+          serverUrl: `http://${guestServer.address}:${guestServer.port}/_runner/`,
+          gitHubUrl: "https://github.example/acme",
+          workFolder: "_work",
+          clientId: token,
         });
         const secret = await writeSecret(name, jitConfig);
         const events: HypervisorEvent[] = [];

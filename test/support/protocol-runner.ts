@@ -23,7 +23,7 @@ export class ProtocolRunner {
     const config = decodeJitConfig(encodedJitConfig);
     this.serverUrl = (serverUrl ?? config.runner.ServerUrl).replace(/\/+$/, "");
     this.name = config.runner.AgentName;
-    this.token = config.credentials.Data.AccessToken;
+    this.token = config.credentials.Data.clientId;
   }
 
   async call(method: string, path: string, body?: unknown, token = this.token): Promise<{ status: number; body: unknown }> {

@@ -38,8 +38,18 @@ describe("generate-jitconfig", () => {
       ["rf-small", "custom"],
     ]);
     const config = decodeJitConfig(data.encoded_jit_config);
-    expect(config.runner).toMatchObject({ AgentId: data.runner.id, AgentName: "rf-small-1", ServerUrl: "http://10.0.2.100:8080/_runner", Ephemeral: true });
-    expect(config.credentials.Data.AccessToken).not.toBe("");
+    expect(config.runner).toMatchObject({
+      AgentId: data.runner.id,
+      AgentName: "rf-small-1",
+      PoolId: 1,
+      ServerUrl: "http://10.0.2.100:8080/_runner",
+      GitHubUrl: expect.stringMatching(/\/acme$/),
+      Ephemeral: true,
+      DisableUpdate: true,
+      UseV2Flow: false,
+    });
+    expect(config.credentials).toMatchObject({ Scheme: "OAuth", Data: { clientId: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
+    expect(Buffer.from(config.rsaParameters.modulus, "base64")).toHaveLength(256);
   });
 
   it("registers a repository runner (user-owned repo, default group 1)", async () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { agentExitCodes, runAgent, type AgentOptions } from "../../../runtime/guest-agent/agent.ts";
 import { parseConsole } from "../../../runtime/controller/console-marks.ts";
-import { decodeJitConfig, encodeJitConfig } from "../../../runtime/protocol/jit-config.ts";
+import { decodeJitConfig, encodeJitConfig, mintJitConfig as jitConfigFor } from "../../../runtime/protocol/jit-config.ts";
 import { runnerConsole } from "../../../runtime/protocol/runner-api.ts";
 import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
 
@@ -89,7 +89,7 @@ describe("guest agent with the emulator", () => {
     expect(lines[0]).toBe(runnerConsole.connected);
     expect(lines.findIndex((l) => l.endsWith(runnerConsole.listening))).toBeLessThan(lines.findIndex((l) => l.endsWith(runnerConsole.running("build"))));
     expect(parseConsole(console)).toEqual({ listening: true, runningJob: "build", result: "Succeeded" });
-    const secret = decodeJitConfig(jitConfig).credentials.Data.AccessToken;
+    const secret = decodeJitConfig(jitConfig).credentials.Data.clientId;
     expect(console).not.toContain(secret);
     expect(console).not.toContain(jitConfig);
   });
@@ -165,19 +165,15 @@ describe("guest agent with the emulator", () => {
 
 describe("guest agent failures", () => {
   const config = (serverUrl: string) =>
-    encodeJitConfig({
-      runner: {
-        AgentId: 1,
-        AgentName: "r1",
-        PoolId: 1,
-        PoolName: "Default",
-        ServerUrl: serverUrl,
-        GitHubUrl: "https://github.example/acme",
-        WorkFolder: "_work",
-        Ephemeral: true,
-        DisableUpdate: true,
-      },
-      credentials: { Scheme: "OAuthAccessToken", Data: { AccessToken: "secret-token-value" } },
+    jitConfigFor({
+      agentId: 1,
+      agentName: "r1",
+      poolId: 1,
+      poolName: "Default",
+      serverUrl,
+      gitHubUrl: "https://github.example/acme",
+      workFolder: "_work",
+      clientId: "secret-token-value",
     });
 
   it("refuses an empty or undecodable JIT config without echoing it", async () => {
@@ -187,6 +183,21 @@ describe("guest agent failures", () => {
       expect(console).toContain("cannot use the JIT config");
       if (bad.trim()) expect(console).not.toContain(bad);
     }
+  });
+
+  it("reads its server and credentials from .runner and .credentials, and refuses what it cannot speak", async () => {
+    const good = decodeJitConfig(config("http://10.0.2.100:8080/_runner"));
+    const broker = encodeJitConfig({ ...good, runner: { ...good.runner, UseV2Flow: true, ServerUrlV2: "https://broker.example/" } });
+    const v2 = await agent(broker);
+    expect(v2.result.outcome).toBe("configError");
+    expect(v2.console).toContain("UseV2Flow: this agent does not speak GitHub's broker protocol");
+
+    const files = JSON.parse(Buffer.from(config("http://x/_runner"), "base64").toString()) as Record<string, string>;
+    files[".credentials"] = Buffer.from(JSON.stringify({ Scheme: "OAuthAccessToken", Data: { AccessToken: "secret-token-value" } })).toString("base64");
+    const other = await agent(Buffer.from(JSON.stringify(files)).toString("base64"));
+    expect(other.result.outcome).toBe("configError");
+    expect(other.console).toMatch(/cannot use the JIT config: malformed JIT config: \.credentials\.Scheme: .*\.credentials\.Data\.clientId: /);
+    expect(other.console).not.toContain("secret-token-value");
   });
 
   it("retries an unreachable server with bounded backoff, then gives up", async () => {
