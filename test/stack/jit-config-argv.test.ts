@@ -37,6 +37,7 @@ describe("the argv analyser", () => {
     ["xargs", `cat "${fw}" | xargs ./run.sh --jitconfig`],
     ["sh -c", `sh -c './run.sh --jitconfig "$(cat ${fw})"'`],
     ["the environment variable echoed", `export ${jitConfigEnvVar}=$(cat ${fw})\necho "$${jitConfigEnvVar}"`],
+    ["xtrace", `set -eux\nc=$(cat ${fw})\nexport ${jitConfigEnvVar}="$c"`],
     ["a line continuation", `runuser -u r -- ./run.sh \\\n  --jitconfig "$(cat \\\n ${fw})"`],
   ])("finds %s", (_, script) => {
     expect(leaksIn(script).length).toBeGreaterThan(0);
@@ -48,6 +49,7 @@ describe("the argv analyser", () => {
     ["a pipe into a program", `cat "${fw}" | node agent.cjs`],
     ["the path itself", `./agent --jit-config-file "${fw}"\n[ -r "${fw}" ] || echo "no config at ${fw}"`],
     ["a quoted heredoc", `cat <<'EOF' >/tmp/x\n./run.sh --jitconfig "$(cat ${fw})"\nEOF\ntrue`],
+    ["xtrace turned off first", `set -x\nset +x\n${jitConfigEnvVar}=$(cat ${fw}) exec ./run.sh`],
     ["single quotes", `echo './run.sh --jitconfig "$(cat ${fw})"' >/dev/null`],
   ])("passes %s", (_, script) => {
     expect(leaksIn(script)).toEqual([]);

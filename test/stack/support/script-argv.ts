@@ -3,8 +3,9 @@
  * systemd Exec lines) rather than grepping: the script is split into simple commands, each into
  * assignments, redirections and argv; a taint pass then follows the secret from the commands that
  * read its file (`cat "$config"`, `$(<"$config")`, `read x <"$config"`) through variables, and
- * reports every argv word that would carry it. argv is world-readable in /proc/PID/cmdline for as
- * long as the process runs; environment, stdin and files of mode 0600 are not.
+ * reports every argv word that would carry it (and xtrace, which would print it). argv is
+ * world-readable in /proc/PID/cmdline for as long as the process runs; environment, stdin and
+ * files of mode 0600 are not.
  *
  * It is a test's analyser, not a shell: it knows quoting, `$(…)`, backticks, `${…}`, heredocs,
  * pipelines, `sh -c`, `xargs` and the assignment builtins, and it is conservative (any command
@@ -318,8 +319,16 @@ function analyse(script: string, flow: SecretFlow, state: State, leaks: ArgvLeak
 
   const commands = parseCommands(script);
   let pipelineReadsSecret = false;
+  // With xtrace on, the shell prints every command and assignment, expanded, to stderr (the log).
+  let xtrace = /^#!\S+(\s+\S+)*\s+-[a-z]*x/.test(script);
   for (const command of commands) {
     if (command.pipeIndex === 0) pipelineReadsSecret = false;
+    if (command.argv[0] === "set") {
+      const flags = command.argv.slice(1).join(" ");
+      if (/(^|\s)-[a-z]*x|-o xtrace/.test(flags)) xtrace = true;
+      if (/(^|\s)\+[a-z]*x|\+o xtrace/.test(flags)) xtrace = false;
+    }
+    if (xtrace && [...command.assignments, ...command.argv].some(carries)) leak(command, "xtrace prints the secret to the log");
     const readsFile = command.redirects.some((r) => r.op.startsWith("<") && namesPath(r.target));
     const readsArg = command.argv.length > 0 && ["cat", "head", "tail", "base64", "dd", "tee"].includes(command.argv[0]!) && command.argv.slice(1).some(namesPath);
     if (readsFile || readsArg) state.reads += 1;
