@@ -4,11 +4,14 @@
  * them), the systemd units and every script under guest/ is parsed into commands, and the config
  * is followed from the fw_cfg file that holds it through variables and substitutions to argv.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { jitConfigEnvVar, renderJitStartScript, renderJitUnit } from "../../components/image-recipe.ts";
+import { jitConfigEnvVar, renderJitStartScript, renderJitUnit, runnerDir } from "../../components/image-recipe.ts";
 import type { ImageRecipe } from "../../components/image-recipe.ts";
 import { renderUnits } from "../../components/systemd-units.ts";
 import { jitConfigFwCfgName, jitConfigSysfsPath } from "../../runtime/protocol/fw-cfg.ts";
@@ -134,8 +137,7 @@ describe("every script the stack and the lab image run", () => {
     expect(readers.filter((o) => o.startsWith("runner-fleet-hv1-image.stdin > base64"))).toHaveLength(1);
   });
 
-  it("starts actions/runner in the production image with the config in its environment only", () => {
-    const recipe: ImageRecipe = {
+  const recipe: ImageRecipe = {
       release: "bookworm",
       cloudImageVersion: "latest",
       arch: "x64",
@@ -144,10 +146,39 @@ describe("every script the stack and the lab image run", () => {
       runner: { version: "2.329.0", sha256: "0".repeat(64) },
       diskGiB: 20,
     };
+
+  it("starts actions/runner in the production image with the config in its environment only", () => {
     const start = renderJitStartScript(recipe);
     expect(findArgvLeaks(start, flow)).toMatchObject({ leaks: [], reads: 1 });
     const last = parseCommands(start).at(-1)!;
     expect(last.argv).toEqual(["exec", "runuser", "-u", "runner", "--", "./run.sh"]);
     expect(unitExecLines(renderJitUnit())).toEqual(["/usr/local/libexec/runner-fleet-jit", "/usr/bin/systemctl --no-block poweroff"]);
+  });
+
+  const canTrace = process.getuid?.() === 0 && ["strace", "runuser"].every((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0);
+
+  it.skipIf(!canTrace)("hands it to run.sh through the real runuser, in the environment, in no exec's argv (traced)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rf-jit-start-"));
+    try {
+      chmodSync(dir, 0o755);
+      const secret = `rf-jit-${randomBytes(12).toString("hex")}`;
+      const config = join(dir, "jitconfig");
+      writeFileSync(config, secret, { mode: 0o400 });
+      // Stands in for actions/runner's run.sh: says whether the config arrived in its environment.
+      writeFileSync(join(dir, "run.sh"), `#!/bin/sh\n[ "$${jitConfigEnvVar}" = "${secret}" ] && echo "config in env as $(id -un)"\n`, { mode: 0o755 });
+      const script = renderJitStartScript({ ...recipe, user: "nobody" }).replace(jitConfigSysfsPath, config).replace(`cd ${runnerDir}`, `cd ${dir}`);
+      expect(script).toContain(`config=${config}`);
+      writeFileSync(join(dir, "start.sh"), script);
+      const trace = join(dir, "trace");
+      const run = spawnSync("strace", ["-f", "-qq", "-s", "4096", "-e", "trace=execve", "-o", trace, "sh", join(dir, "start.sh")], { encoding: "utf8" });
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toBe("config in env as nobody\n");
+      const execs = readFileSync(trace, "utf8");
+      expect(execs).toMatch(/execve\("[^"]*runuser"/);
+      expect(execs).toContain(`execve("./run.sh", ["./run.sh"]`);
+      expect(execs).not.toContain(secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
