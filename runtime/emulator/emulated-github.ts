@@ -244,6 +244,7 @@ export class EmulatedGitHub {
       runnerGroupId: null,
       runnerGroupName: null,
       assignedRunnerId: null,
+      runnerClock: null,
     };
     state.jobs.set(job.id, job);
     this.emit(job.status === "waiting" ? "waiting" : "queued", job);
@@ -435,6 +436,7 @@ export class EmulatedGitHub {
       conclusion: null,
       startedAt: null,
       completedAt: null,
+      reportedStartedAt: null,
       exitCode: null,
       log: "",
     }));
@@ -471,6 +473,9 @@ export class EmulatedGitHub {
     step.exitCode = report.exitCode;
     step.log = report.log.slice(-65536);
     step.startedAt = Date.parse(report.startedAt) || this.now();
+    const reported = Date.parse(report.startedAt);
+    step.reportedStartedAt = Number.isNaN(reported) ? null : reported;
+    if (report.clock) job.runnerClock = report.clock;
     step.completedAt = Date.parse(report.completedAt) || this.now();
     const next = job.stepResults[report.index + 1];
     if (next && next.status === "queued" && report.conclusion === "success") {

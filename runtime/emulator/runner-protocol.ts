@@ -5,6 +5,7 @@
  * completion reports finish it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isClockSample } from "../protocol/clock-sample.ts";
 import type { CompletionReport, Conclusion, SessionRequest, StepReport } from "../protocol/runner-api.ts";
 import { credentialsOf } from "./auth.ts";
 import type { EmulatedGitHub } from "./emulated-github.ts";
@@ -37,7 +38,11 @@ export function parseSessionRequest(value: unknown): SessionRequest {
 
 export function parseStepReport(value: unknown): StepReport {
   const body = objectBody(value);
+  if (body.clock !== undefined && !isClockSample(body.clock)) {
+    throw new GitHubHttpError(400, "clock must have the numbers guestSentAt ≤ guestReceivedAt and serviceReceivedAt ≤ serviceSentAt");
+  }
   return {
+    ...(body.clock === undefined ? {} : { clock: body.clock }),
     index: field(body, "index", isInteger, "an integer"),
     name: field(body, "name", isString, "a string"),
     conclusion: field(body, "conclusion", isConclusion, `one of ${conclusions.join(", ")}`),
@@ -54,6 +59,8 @@ export function parseCompletionReport(value: unknown): CompletionReport {
 
 /** Handles `path` (relative to `/_runner/`). */
 export async function handleRunnerRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL, gh: EmulatedGitHub): Promise<void> {
+  // Stamped first: the runner compares its clock with these two instants.
+  const receivedAt = gh.now();
   const token = credentialsOf(req.headers.authorization);
   const body = parseJsonBody(await readBody(req));
   const method = req.method ?? "GET";
@@ -63,7 +70,8 @@ export async function handleRunnerRequest(req: IncomingMessage, res: ServerRespo
     const runner = gh.runnerByToken(token);
     if (!runner) throw new GitHubHttpError(401, "Bad credentials");
     const request = parseSessionRequest(body);
-    sendJson(res, 201, gh.createSession(runner, request.agentName));
+    const session = gh.createSession(runner, request.agentName);
+    sendJson(res, 201, { ...session, clock: { receivedAt, sentAt: gh.now() } });
     return;
   }
   if (method === "GET" && (m = /^sessions\/([^/]+)\/message$/.exec(path))) {

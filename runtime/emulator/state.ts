@@ -6,6 +6,7 @@
  * Names are case-insensitive on GitHub, so every map is keyed by the lower-cased name while the
  * records keep the spelling they were created with.
  */
+import type { ClockSample } from "../protocol/clock-sample.ts";
 import type { Conclusion, JobStep } from "../protocol/runner-api.ts";
 
 export interface Account {
@@ -110,6 +111,8 @@ export interface StepResult {
   conclusion: Conclusion | null;
   startedAt: number | null;
   completedAt: number | null;
+  /** The start the runner reported, on the runner's own clock (see `Job.runnerClock`). */
+  reportedStartedAt: number | null;
   exitCode: number | null;
   log: string;
 }
@@ -139,6 +142,8 @@ export interface Job {
    * them) until that runner receives the job message; then it is `in_progress`.
    */
   assignedRunnerId: number | null;
+  /** The runner's clock compared with ours when its session opened, as it reported it. */
+  runnerClock: ClockSample | null;
 }
 
 export interface Variable {

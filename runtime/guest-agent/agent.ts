@@ -8,6 +8,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { systemClock, type Clock } from "../ports/clock.ts";
+import type { ClockSample } from "../protocol/clock-sample.ts";
 import { decodeJitConfig, type DecodedJitConfig } from "../protocol/jit-config.ts";
 import { jobRenewSeconds, runnerConsole, type Conclusion, type JobMessage } from "../protocol/runner-api.ts";
 import { defaultBackoff, type BackoffPolicy } from "./backoff.ts";
@@ -109,7 +110,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     while (job === undefined) job = await client.pollMessage(sessionId, options.pollWaitSeconds ?? 50);
 
     stamp(runnerConsole.running(job.jobName));
-    const conclusion = await runJob(client, config, job, options);
+    const conclusion = await runJob(client, config, job, options, session.clockSample);
     await client.complete(job.jobId, { conclusion });
     stamp(runnerConsole.completed(job.jobName, resultWords[conclusion]));
     await client.deleteSession(sessionId).catch((error: unknown) => {
@@ -132,7 +133,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   }
 }
 
-async function runJob(client: RunnerClient, config: DecodedJitConfig, job: JobMessage, options: AgentOptions): Promise<Conclusion> {
+async function runJob(
+  client: RunnerClient,
+  config: DecodedJitConfig,
+  job: JobMessage,
+  options: AgentOptions,
+  clock: ClockSample | undefined,
+): Promise<Conclusion> {
   const workRoot = options.workRoot ?? join(process.cwd(), config.runner.WorkFolder || "_work");
   const workFolder = join(workRoot, `job-${job.jobId}`);
   await mkdir(workFolder, { recursive: true });
@@ -163,8 +170,9 @@ async function runJob(client: RunnerClient, config: DecodedJitConfig, job: JobMe
   let conclusion: Conclusion = "success";
   try {
     for (const [index, step] of job.steps.entries()) {
-      const run = await runStep({ script: step.run, cwd: workFolder, env, signal: cancel.signal, shell: options.shell });
-      await client.reportStep(job.jobId, { index, name: step.name, ...run });
+      const run = await runStep({ script: step.run, cwd: workFolder, env, signal: cancel.signal, shell: options.shell, now: () => (options.clock ?? systemClock).now() });
+      // The clock comparison lets the service place the step's start on its own clock.
+      await client.reportStep(job.jobId, { index, name: step.name, ...run, ...(clock ? { clock } : {}) });
       if (run.conclusion !== "success") {
         // Later steps do not run after a failure or cancellation, as on GitHub.
         conclusion = run.conclusion;

@@ -4,6 +4,7 @@
  * answer is final. The token never appears in an error message.
  */
 import type { Clock } from "../ports/clock.ts";
+import type { ClockSample } from "../protocol/clock-sample.ts";
 import {
   runnerApiPaths,
   type CompletionReport,
@@ -47,7 +48,8 @@ export interface RunnerClientOptions {
 }
 
 export interface RunnerClient {
-  createSession(request: SessionRequest): Promise<SessionResponse>;
+  /** Opens the session; `clock` compares this machine's clock with the service's, if it answered with its own. */
+  createSession(request: SessionRequest): Promise<SessionResponse & { clockSample?: ClockSample }>;
   /** Long poll: the job message, or undefined when the wait ended without one. */
   pollMessage(sessionId: string, waitSeconds: number): Promise<JobMessage | undefined>;
   /** Tells the service the runner is alive while it runs the job. */
@@ -62,6 +64,8 @@ const requestGraceMs = 15_000;
 
 export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   const base = new URL(options.serverUrl.endsWith("/") ? options.serverUrl : `${options.serverUrl}/`);
+  /** When the last attempt was sent: a retried request's clock sample starts at its last attempt. */
+  let lastSentAt = 0;
 
   async function request(method: string, path: string, body: unknown, timeoutMs: number): Promise<ResponseLike> {
     let url = new URL(path, base);
@@ -73,6 +77,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       let status: number | undefined;
       const timeout = linkedTimeout(timeoutMs, options.signal);
       try {
+        lastSentAt = options.clock.now();
         const response = await options.fetch(url, {
           method,
           headers: {
@@ -113,8 +118,13 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   return {
     async createSession(body) {
       const response = await request("POST", runnerApiPaths.sessions, body, shortTimeout);
+      const guestReceivedAt = options.clock.now();
+      const guestSentAt = lastSentAt;
       await expect(response, "POST sessions", [200, 201]);
-      return (await response.json()) as SessionResponse;
+      const session = (await response.json()) as SessionResponse;
+      if (!session.clock) return session;
+      const { receivedAt: serviceReceivedAt, sentAt: serviceSentAt } = session.clock;
+      return { ...session, clockSample: { guestSentAt, serviceReceivedAt, serviceSentAt, guestReceivedAt } };
     },
     async pollMessage(sessionId, waitSeconds) {
       const path = `${runnerApiPaths.message(sessionId)}?waitSeconds=${waitSeconds}`;

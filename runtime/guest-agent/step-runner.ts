@@ -26,10 +26,13 @@ export interface StepOptions {
   /** Aborting cancels the step (conclusion `cancelled`). */
   signal?: AbortSignal;
   shell?: string;
+  /** This machine's clock (epoch ms), which stamps the step; the agent's clock by default. */
+  now?: () => number;
 }
 
 export function runStep(options: StepOptions): Promise<StepRun> {
-  const startedAt = new Date().toISOString();
+  const now = options.now ?? Date.now;
+  const startedAt = new Date(now()).toISOString();
   const tail = new OutputTail(stepLogLimitBytes);
   return new Promise((resolve) => {
     if (options.signal?.aborted) {
@@ -64,7 +67,7 @@ export function runStep(options: StepOptions): Promise<StepRun> {
       if (spawnError) tail.push(Buffer.from(`runner-fleet agent: cannot run step: ${spawnError.message}\n`));
       const exitCode = code ?? (signal ? 128 + constants.signals[signal] : 1);
       const conclusion: Conclusion = cancelled ? "cancelled" : code === 0 ? "success" : "failure";
-      resolve({ conclusion, exitCode: spawnError ? 127 : exitCode, log: tail.text(), startedAt, completedAt: new Date().toISOString() });
+      resolve({ conclusion, exitCode: spawnError ? 127 : exitCode, log: tail.text(), startedAt, completedAt: new Date(now()).toISOString() });
     });
   });
 }

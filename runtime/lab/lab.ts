@@ -16,6 +16,7 @@ import { startEmulator, type Emulator } from "../emulator/server.ts";
 import { gitHubFor } from "../github/from-config.ts";
 import { hypervisorFor } from "../hypervisor/from-config.ts";
 import { labControllerConfig, labLabels, labRunnerUrl, type GuestImage } from "./lab-config.ts";
+import { jobPickup } from "./job-pickup.ts";
 import type { JobRow } from "./lab-report.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
 import { checkLibvirt, defaultImageDir, readGuestImage } from "./prerequisites.ts";
@@ -143,7 +144,8 @@ function labJob(n: number) {
 }
 
 function jobRow(emulator: Emulator, jobId: number, status: StatusDocument | undefined): JobRow {
-  // The emulator's own clock has millisecond resolution (GitHub's API timestamps have seconds).
+  // The emulator's own clock has millisecond resolution (GitHub's API timestamps have seconds);
+  // the pickup runs to the first step in the guest, moved onto that clock.
   const job = emulator.github.state.jobs.get(jobId)!;
   const entry = status?.recentJobs.find((e) => e.name === job.runnerName);
   const online = entry?.times.online;
@@ -151,7 +153,7 @@ function jobRow(emulator: Emulator, jobId: number, status: StatusDocument | unde
     job: job.name,
     runner: job.runnerName ?? "-",
     conclusion: job.conclusion ?? job.status,
-    queueWaitMs: job.startedAt === null ? undefined : job.startedAt - job.createdAt,
+    pickup: jobPickup(job),
     warm: online !== undefined && online <= job.createdAt,
     phasesMs: entry?.phasesMs ?? {},
   };

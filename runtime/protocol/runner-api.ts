@@ -4,7 +4,8 @@
  * JIT config. Paths are relative to the JIT config's `ServerUrl`.
  *
  *   POST   sessions                         body SessionRequest  -> 201 SessionResponse
- *          (401 unknown token, 409 the JIT config was already used: JIT configs are single-use)
+ *          (401 unknown token, 409 the JIT config was already used: JIT configs are single-use;
+ *          the answer carries the service's clock, which the runner compares with its own)
  *   GET    sessions/{sessionId}/message?waitSeconds=N            -> 200 JobMessage | 204 (long poll)
  *   POST   jobs/{jobId}/renew                                    -> 204 (while the job runs, every
  *          `jobRenewSeconds`: like actions/runner's job-lock renewal, it tells the service the
@@ -14,9 +15,15 @@
  *   POST   jobs/{jobId}/complete            body CompletionReport -> 204
  *   DELETE sessions/{sessionId}                                   -> 204
  *
+ * Step reports carry the step's start and end on the runner's clock, and the clock comparison made
+ * when the session opened (`clock-sample.ts`), so the service can tell when a step started on its
+ * own clock. Guest clocks run up to a second off the host's.
+ *
  * A runner is "online" while it holds a session and polls. After it completes its one job the
  * emulator removes the (ephemeral) runner, as GitHub does.
  */
+
+import type { ClockSample } from "./clock-sample.ts";
 
 export const runnerApiPaths = {
   sessions: "sessions",
@@ -38,6 +45,8 @@ export interface SessionRequest {
 export interface SessionResponse {
   sessionId: string;
   runnerId: number;
+  /** The service's clock (epoch ms) when it received the request and when it answered. */
+  clock?: { receivedAt: number; sentAt: number };
 }
 
 export interface JobStep {
@@ -65,8 +74,11 @@ export interface StepReport {
   exitCode: number;
   /** Tail of the step's output, at most 64 KiB. */
   log: string;
+  /** ISO timestamps with milliseconds, on the runner's clock. */
   startedAt: string;
   completedAt: string;
+  /** The runner's clock compared with the service's when the session opened. */
+  clock?: ClockSample;
 }
 
 export interface CompletionReport {

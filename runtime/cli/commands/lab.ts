@@ -57,7 +57,7 @@ export const command: Command = {
       say(renderJobTable(result.rows));
       say("");
       say(renderSummary(result.rows, result.leaks));
-      say(`total                  ${(result.totalMs / 1000).toFixed(1)} s${values.keep ? `   (state kept in ${result.stateDir})` : ""}`);
+      say(`total                         ${(result.totalMs / 1000).toFixed(1)} s${values.keep ? `   (state kept in ${result.stateDir})` : ""}`);
       return result.succeeded ? ExitCode.ok : ExitCode.degraded;
     } catch (error) {
       if (error instanceof MissingPrerequisite) {

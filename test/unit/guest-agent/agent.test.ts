@@ -13,6 +13,8 @@ import { parseConsole } from "../../../runtime/controller/console-marks.ts";
 import { decodeJitConfig, encodeJitConfig, mintJitConfig as jitConfigFor } from "../../../runtime/protocol/jit-config.ts";
 import { runnerConsole } from "../../../runtime/protocol/runner-api.ts";
 import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import { jobPickup } from "../../../runtime/lab/job-pickup.ts";
+import { systemClock } from "../../../runtime/ports/clock.ts";
 
 const adminToken = "pat_guest_agent_tests_0123456789";
 const fastBackoff = { retries: 3, initialDelayMs: 5, maxDelayMs: 20 };
@@ -92,6 +94,22 @@ describe("guest agent with the emulator", () => {
     const secret = decodeJitConfig(jitConfig).credentials.Data.clientId;
     expect(console).not.toContain(secret);
     expect(console).not.toContain(jitConfig);
+  });
+
+  it("reports its clock against the service's, so a step's start lands on the service's clock", async () => {
+    const { jitConfig } = await mintJitConfig(["lab-clock"]);
+    const { jobId } = emulator.enqueueJob({ repository: "acme/app", labels: ["lab-clock"], steps: [{ name: "a", run: "true" }] });
+    // A guest clock 5 s behind the host's (TCG guests' clocks run up to a second behind).
+    const behind = { now: () => Date.now() - 5000, sleep: systemClock.sleep };
+    await agent(jitConfig, { clock: behind });
+
+    const job = emulator.github.state.jobs.get(jobId)!;
+    const pickup = jobPickup(job);
+    expect(pickup.clock!.offsetMs).toBeGreaterThan(5000 - pickup.clock!.roundTripMs / 2 - 1);
+    expect(pickup.clock!.offsetMs).toBeLessThan(5000 + pickup.clock!.roundTripMs / 2 + 1);
+    // Uncorrected, the step would have started before the job was even queued.
+    expect(job.stepResults[0]!.reportedStartedAt! - job.createdAt).toBeLessThan(0);
+    expect(pickup.firstStepMs).toBeGreaterThanOrEqual(pickup.handedOutMs!);
   });
 
   it("a failing command fails its step (sh -e) and the job; later steps do not run", async () => {
