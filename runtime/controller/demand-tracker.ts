@@ -23,7 +23,7 @@ export class DemandTracker {
   /** A `workflow_job` webhook. `untrusted` names why the job must not be served, if known. */
   applyEvent(action: JobEventAction, job: WorkflowJob, now: number, untrusted?: string): void {
     if (action === "queued" || action === "waiting") {
-      if (!this.gone.has(job.id)) this.queued.set(job.id, toQueued(job, now, untrusted));
+      if (!this.gone.has(job.id)) this.queued.set(job.id, toQueued(job, this.queued.get(job.id)?.seenAt ?? now, untrusted));
       return;
     }
     this.queued.delete(job.id);
@@ -33,10 +33,15 @@ export class DemandTracker {
 
   /** The result of polling one repository's queued jobs: replaces what we knew of that repository. */
   replaceQueued(repository: string, jobs: readonly WorkflowJob[], now: number, untrusted?: (job: WorkflowJob) => string | undefined): void {
-    for (const [id, job] of this.queued) if (job.repository === repository) this.queued.delete(id);
+    const seen = new Map<number, number>();
+    for (const [id, job] of this.queued) {
+      if (job.repository !== repository) continue;
+      seen.set(id, job.seenAt);
+      this.queued.delete(id);
+    }
     for (const job of jobs) {
       if (this.gone.has(job.id)) continue;
-      this.queued.set(job.id, toQueued(job, now, untrusted?.(job)));
+      this.queued.set(job.id, toQueued(job, seen.get(job.id) ?? now, untrusted?.(job)));
     }
   }
 
@@ -77,18 +82,20 @@ export class DemandTracker {
       },
       ...(startedAt === undefined ? {} : { startedAt }),
       completed: completed || previous?.completed === true,
+      noticedAt: previous?.noticedAt ?? now,
       seenAt: now,
     });
   }
 }
 
-function toQueued(job: WorkflowJob, now: number, untrusted: string | undefined): QueuedJob {
+function toQueued(job: WorkflowJob, seenAt: number, untrusted: string | undefined): QueuedJob {
   return {
     id: job.id,
     runId: job.runId,
     repository: job.repository,
     labels: job.labels,
-    queuedAt: parseTime(job.createdAt) ?? now,
+    queuedAt: parseTime(job.createdAt) ?? seenAt,
+    seenAt,
     ...(untrusted === undefined ? {} : { untrusted }),
   };
 }

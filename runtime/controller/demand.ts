@@ -17,6 +17,8 @@ export interface QueuedJob {
   labels: string[];
   /** Epoch ms the job was queued on GitHub. */
   queuedAt: number;
+  /** Epoch ms this controller first heard of it: a webhook's arrival or the poll that listed it. */
+  seenAt: number;
   /** Set when the webhook already shows an untrusted context (e.g. a bot sender). */
   untrusted?: string;
 }

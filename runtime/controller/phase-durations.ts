@@ -4,7 +4,7 @@
  */
 import type { JobRef, VmTimes } from "./vm-record.ts";
 
-export type Phase = "jit" | "overlay" | "define" | "start" | "boot" | "idle" | "run" | "poweroff" | "teardown";
+export type Phase = "intake" | "jit" | "overlay" | "define" | "start" | "boot" | "idle" | "run" | "poweroff" | "teardown";
 
 /** Milliseconds per phase, for the phases whose start and end are both known. */
 export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
@@ -12,6 +12,8 @@ export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
   const span = (phase: Phase, from: number | undefined, to: number | undefined) => {
     if (from !== undefined && to !== undefined && to >= from) out[phase] = to - from;
   };
+  // Webhook or poll → the VM's record: the loop's pass and its plan.
+  span("intake", times.noticed, times.requested);
   // The JIT config and the overlay are made at the same time, both from the request.
   span("jit", times.requested, times.jit);
   span("overlay", times.requested, times.overlay);
@@ -28,15 +30,19 @@ export function phaseDurations(times: VmTimes): Partial<Record<Phase, number>> {
 }
 
 /**
- * Time the controller itself spent on a VM: everything that is not the guest booting or
- * running. That is preparing it (JIT config, overlay, secret, definition) until it asks the
- * hypervisor to start the VM, and removing it once the guest has powered off. QEMU's own start
- * belongs to the boot, like the kernel's.
+ * The controller's overhead for a VM: from the moment it learned of the need (webhook arrival or
+ * poll, see `VmTimes.noticed`) until the domain is running, every phase included: the pass and
+ * plan, JIT config, overlay, secret, definition and QEMU's own start (`qemuStartMs`, shown beside
+ * it). Records without `noticed` count from the request. Teardown is timed on its own.
  */
 export function controllerOverheadMs(times: VmTimes): number | undefined {
-  const down = times.poweredOff ?? times.finished;
-  if (times.defined === undefined || down === undefined || times.tornDown === undefined) return undefined;
-  return times.defined - times.requested + (times.tornDown - down);
+  if (times.started === undefined) return undefined;
+  return times.started - (times.noticed ?? times.requested);
+}
+
+/** QEMU's own start (`virsh start` until the domain runs), the part of the overhead that is not ours. */
+export function qemuStartMs(times: VmTimes): number | undefined {
+  return phaseDurations(times).start;
 }
 
 /** Queued on GitHub → started on our runner. */

@@ -11,6 +11,7 @@ import { demandByPool, type QueuedJob } from "./demand.ts";
 import { nameOfFile } from "./naming.ts";
 import { add, fits, usage, type Resources } from "./host-budget.ts";
 import { sizePool, type PoolCounts, type PoolSizing } from "./pool-policy.ts";
+import { provisionNoticedAt } from "./provision-trigger.ts";
 import { backoffUntil, consecutiveFailures } from "./retry-policy.ts";
 import { advanceVm, type JobAssignment, type VmTiming } from "./vm-lifecycle.ts";
 import type { HistoryEntry, TeardownReason, VmRecord } from "./vm-record.ts";
@@ -37,7 +38,8 @@ export interface Observation {
 }
 
 export type Action =
-  | { kind: "provision"; pool: string }
+  /** `noticedAt`: when the controller learned of the need this VM fills (`provision-trigger.ts`). */
+  | { kind: "provision"; pool: string; noticedAt: number }
   /** `voluntary`: the VM is healthy and idle; deregister first and keep it if it just took a job. */
   | { kind: "teardown"; name: string; reason: TeardownReason; detail: string; voluntary: boolean }
   | { kind: "deleteRunner"; id: number; name: string }
@@ -145,7 +147,8 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
   for (const pool of ordered) {
     const members = staying.filter((vm) => vm.pool === pool.name);
     const counts = countPhases(members);
-    const queued = demand.get(pool.name)?.length ?? 0;
+    const jobs = demand.get(pool.name) ?? [];
+    const queued = jobs.length;
     const sizing = sizePool(pool, counts, queued);
     const failures = consecutiveFailures(obs.history, pool.name);
     const until = backoffUntil(failures, now);
@@ -155,13 +158,20 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     const held = holdReason(obs, until);
     if (held && sizing.provision > 0) plan.held = held;
     else {
+      const noticed = provisionNoticedAt({
+        queuedSeenAt: jobs.map((job) => job.seenAt),
+        spare: counts.provisioning + counts.booting + counts.idle,
+        busySeenAt: members.filter((vm) => vm.phase === "busy").map((vm) => busySeenAt(vm, obs.assignments.get(vm.name))),
+        count: sizing.provision,
+        now,
+      });
       for (let i = 0; i < sizing.provision; i++) {
         if (!fits(used, pool, config.host)) {
           plan.held = "host_budget";
           break;
         }
         used = add(used, pool);
-        actions.push({ kind: "provision", pool: pool.name });
+        actions.push({ kind: "provision", pool: pool.name, noticedAt: noticed[i]! });
       }
     }
 
@@ -201,6 +211,12 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
   }
 
   return { updates, actions, pools, used };
+}
+
+/** When the controller first saw a VM take its job: the webhook or poll, or the pass that read its console. */
+function busySeenAt(vm: VmRecord, assignment: JobAssignment | undefined): number {
+  const assigned = vm.times.assigned ?? vm.times.requested;
+  return assignment?.noticedAt === undefined ? assigned : Math.min(assignment.noticedAt, assigned);
 }
 
 function holdReason(obs: Observation, backoff: number | undefined): PoolPlan["held"] {

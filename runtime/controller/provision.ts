@@ -15,9 +15,11 @@ import { teardown } from "./teardown.ts";
 import type { TeardownReason, VmRecord } from "./vm-record.ts";
 
 /** Writes the journal record of a new VM: the first step, before anything exists outside. */
-export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig): Promise<VmRecord> {
+export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noticedAt?: number): Promise<VmRecord> {
   const name = runnerName(ctx.config.namePrefix, ctx.config.host.name, pool.name);
-  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times: { requested: ctx.clock.now() } };
+  const requested = ctx.clock.now();
+  const times = noticedAt === undefined ? { requested } : { noticed: Math.min(noticedAt, requested), requested };
+  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times };
   await ctx.records.put(record);
   return record;
 }

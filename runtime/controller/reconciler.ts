@@ -249,7 +249,7 @@ export class Reconciler {
         // More starts wait for the next pass: many QEMUs starting at once slow each other down.
         if (provisioning >= provisionConcurrency) continue;
         provisioning++;
-        await this.startProvision(pools.get(action.pool)!);
+        await this.startProvision(pools.get(action.pool)!, action.noticedAt);
         continue;
       }
       const key = action.kind === "teardown" || action.kind === "deleteRunner" ? action.name : nameOfFile(action.path);
@@ -258,8 +258,8 @@ export class Reconciler {
   }
 
   /** The record is written before the pass ends, so the next pass counts this VM. */
-  private async startProvision(pool: PoolConfig): Promise<void> {
-    const record = await recordNewVm(this.ctx, pool);
+  private async startProvision(pool: PoolConfig, noticedAt: number): Promise<void> {
+    const record = await recordNewVm(this.ctx, pool, noticedAt);
     this.launch(record.name, () => provision(this.ctx, pool, record).then(() => undefined));
   }
 

@@ -24,6 +24,8 @@ export interface JobAssignment {
   /** Epoch ms the job started on the runner. */
   startedAt?: number;
   completed: boolean;
+  /** Epoch ms this controller first heard of the assignment (webhook arrival or poll). */
+  noticedAt?: number;
 }
 
 export interface VmView {

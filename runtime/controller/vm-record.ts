@@ -20,6 +20,12 @@ export type VmPhase =
 
 /** Instants (epoch ms) at which each step of the VM's life was observed. */
 export interface VmTimes {
+  /**
+   * When the controller learned of the need this VM fills: the webhook's arrival or the poll
+   * that listed the queued job it serves, or the moment a VM of its pool was seen taking a job
+   * (a warm VM's replacement). Absent in records written before it was kept.
+   */
+  noticed?: number;
   requested: number;
   jit?: number;
   overlay?: number;

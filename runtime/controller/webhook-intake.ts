@@ -28,6 +28,8 @@ export function createWebhookIntake(deps: WebhookIntakeDeps): (headers: HeaderBa
   const verify = createWorkflowJobVerifier(deps.secret);
   const dedupe = new DeliveryDedupe();
   return async (headers, body) => {
+    // Stamped on arrival: the controller's overhead for the VM this job gets starts here.
+    const receivedAt = deps.clock.now();
     const parsed = await verify({ headers, rawBody: body });
     const delivery = headers["x-github-delivery"];
     if (!parsed.ok) {
@@ -44,7 +46,7 @@ export function createWebhookIntake(deps: WebhookIntakeDeps): (headers: HeaderBa
     // A bot's job is never served; the run-level checks happen when a VM takes a job.
     const untrusted = senderProblem(parsed.sender.login, parsed.sender.type);
     if (untrusted !== undefined && parsed.action === "queued") deps.metrics.untrustedRefused.inc({ reason: "bot" });
-    deps.demand.applyEvent(parsed.action, parsed.job, deps.clock.now(), untrusted === undefined ? undefined : "bot");
+    deps.demand.applyEvent(parsed.action, parsed.job, receivedAt, untrusted === undefined ? undefined : "bot");
     deps.metrics.webhookDeliveries.inc({ result: "accepted" });
     deps.logger.debug(
       { event: "webhook_accepted", delivery: parsed.deliveryId, action: parsed.action, jobId: parsed.job.id, runner: parsed.job.runnerName },

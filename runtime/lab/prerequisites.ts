@@ -8,7 +8,8 @@ import { promisify } from "node:util";
 import type { GuestImage } from "./lab-config.ts";
 
 const run = promisify(execFile);
-export const defaultImageDir = "/var/lib/runner-fleet/images/lab";
+/** The lab guest image; `RF_LAB_IMAGE_DIR` points the lab, the benchmarks and tests at another build. */
+export const defaultImageDir = process.env.RF_LAB_IMAGE_DIR ?? "/var/lib/runner-fleet/images/lab";
 const setupHint = "run: bash scripts/setup-machine.sh   (as root; installs and starts libvirt)";
 const imageHint = (dir: string) => `run: bash guest/build-image.sh ${dir}   (as root; builds the guest image from Debian packages)`;
 

@@ -14,6 +14,7 @@ const job = (id: number, labels: string[], queuedAt = 0, untrusted?: string): Qu
   repository: "acme/app",
   labels,
   queuedAt,
+  seenAt: queuedAt,
   ...(untrusted ? { untrusted } : {}),
 });
 

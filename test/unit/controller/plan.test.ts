@@ -52,7 +52,7 @@ function observe(records: VmRecord[], over: Partial<Observation> = {}): Observat
     ...over,
   };
 }
-const queued = (id: number, labels = ["self-hosted", "linux"]): QueuedJob => ({ id, runId: id, repository: "acme/app", labels, queuedAt: now - 1000 });
+const queued = (id: number, labels = ["self-hosted", "linux"], seenAt = now - 900): QueuedJob => ({ id, runId: id, repository: "acme/app", labels, queuedAt: now - 1000, seenAt });
 const kinds = (plan: ReturnType<typeof planReconcile>) => plan.actions.map((a) => (a.kind === "provision" ? `provision:${a.pool}` : a.kind === "teardown" ? `teardown:${a.reason}` : a.kind));
 
 describe("planReconcile", () => {
@@ -67,7 +67,17 @@ describe("planReconcile", () => {
     expect(plan.pools.find((p) => p.pool === "big")).toMatchObject({ queued: 3, desired: 2, provision: 2, held: "host_budget" });
   });
 
-  it("does not double-provision for jobs that booting VMs will take", () => {
+  it("times each new VM from when the controller heard of its need: the queued job, or a warm VM taking a job", () => {
+    const busy = vm("small", "busy");
+    const cold = planReconcile(observe([vm("small", "idle")], { queued: [queued(1, ["big"], now - 300)] }), settings);
+    expect(cold.actions).toContainEqual({ kind: "provision", pool: "big", noticedAt: now - 300 });
+    // The warm VM took a job; the webhook saying so arrived before the pass that sees it busy.
+    const assignments = new Map([[busy.name, { runnerName: busy.name, job: { id: 7 }, completed: false, noticedAt: now - 50_100 }]]);
+    const refill = planReconcile(observe([busy], { assignments }), settings);
+    expect(refill.actions).toEqual([{ kind: "provision", pool: "small", noticedAt: now - 50_100 }]);
+  });
+
+    it("does not double-provision for jobs that booting VMs will take", () => {
     const plan = planReconcile(observe([vm("small", "booting"), vm("small", "booting")], { queued: [queued(1), queued(2)] }), settings);
     expect(plan.actions).toEqual([]);
   });
