@@ -14,7 +14,7 @@ import { GitHubHttpError, invalidRequest, notFound } from "./http-error.ts";
 import type { EnqueueJob } from "./job-request.ts";
 import type { Urls } from "./representations/urls.ts";
 import { assignJobs, type RunnerAccess, type SchedulableRunner } from "./scheduler.ts";
-import { runStatus, type EmulatorState, type Job, type Runner, type RunnerScope, type WorkflowRun } from "./state.ts";
+import { runStatus, type EmulatorState, type Job, type Repository, type Runner, type RunnerScope, type WorkflowRun } from "./state.ts";
 import { workflowJobPayload, type WebhookDispatcher, type WorkflowJobAction } from "./webhooks.ts";
 
 /** Labels GitHub adds to every self-hosted runner it registers (as in its JIT example). */
@@ -176,6 +176,38 @@ export class EmulatedGitHub {
     const repo = state.repository(spec.repository);
     if (!repo || !repo.installed) throw new GitHubHttpError(404, `repository ${spec.repository} is not known to the emulator`);
     const now = this.now();
+    const run = spec.runId === undefined ? this.newRun(repo, spec, now) : state.runs.get(spec.runId);
+    if (!run || run.repository !== repo.fullName) throw new GitHubHttpError(404, `run ${spec.runId} is not a run of ${repo.fullName}`);
+    const job: Job = {
+      id: state.nextId("job"),
+      runId: run.id,
+      repository: repo.fullName,
+      name: spec.jobName ?? "build",
+      labels: spec.labels,
+      steps: spec.steps,
+      stepResults: [],
+      status: spec.waiting ? "waiting" : "queued",
+      conclusion: null,
+      createdAt: now,
+      startedAt: null,
+      completedAt: null,
+      timeoutMinutes: spec.timeoutMinutes ?? 360,
+      runnerId: null,
+      runnerName: null,
+      runnerGroupId: null,
+      runnerGroupName: null,
+      assignedRunnerId: null,
+      runnerClock: null,
+    };
+    state.jobs.set(job.id, job);
+    this.emit(job.status === "waiting" ? "waiting" : "queued", job);
+    this.schedule();
+    return { jobId: job.id, runId: run.id };
+  }
+
+  /** A new run for a job: its event, head repository and pull request. */
+  private newRun(repo: Repository, spec: EnqueueJob, now: number): WorkflowRun {
+    const { state } = this;
     const sender = state.ensureAccount(spec.event?.sender?.login ?? repo.owner, spec.event?.sender?.type ?? "User");
     const pr = spec.event?.pullRequest;
     const eventName = spec.event?.name ?? (pr ? "pull_request" : "push");
@@ -225,31 +257,7 @@ export class EmulatedGitHub {
         createdAt: now,
       });
     }
-    const job: Job = {
-      id: state.nextId("job"),
-      runId: run.id,
-      repository: repo.fullName,
-      name: spec.jobName ?? "build",
-      labels: spec.labels,
-      steps: spec.steps,
-      stepResults: [],
-      status: spec.waiting ? "waiting" : "queued",
-      conclusion: null,
-      createdAt: now,
-      startedAt: null,
-      completedAt: null,
-      timeoutMinutes: spec.timeoutMinutes ?? 360,
-      runnerId: null,
-      runnerName: null,
-      runnerGroupId: null,
-      runnerGroupName: null,
-      assignedRunnerId: null,
-      runnerClock: null,
-    };
-    state.jobs.set(job.id, job);
-    this.emit(job.status === "waiting" ? "waiting" : "queued", job);
-    this.schedule();
-    return { jobId: job.id, runId: run.id };
+    return run;
   }
 
   approveJob(job: Job): void {

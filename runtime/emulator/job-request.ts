@@ -36,6 +36,8 @@ export const enqueueJobSchema = z
       .strict()
       .optional(),
     timeoutMinutes: z.number().positive().max(4320).optional(),
+    /** Add the job to this run instead of a new one (a matrix's jobs share one run); its event applies. */
+    runId: z.number().int().positive().optional(),
     /** Start in `waiting` (an environment awaiting approval); `POST /_emulator/jobs/{id}/approve` queues it. */
     waiting: z.boolean().optional(),
   })

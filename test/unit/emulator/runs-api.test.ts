@@ -33,6 +33,15 @@ describe("workflow runs and jobs", () => {
     expect(one.data.created_at).toBe(jobs.data.jobs[0]!.created_at);
   });
 
+  it("puts a matrix's jobs in one run; a run of another repository is refused", async () => {
+    const { runId } = lab.emulator.enqueueJob({ repository: "acme/app", labels: ["matrix"], jobName: "m1", steps });
+    const { jobId: second } = lab.emulator.enqueueJob({ repository: "acme/app", labels: ["matrix"], jobName: "m2", steps, runId });
+    const jobs = await acme.rest.actions.listJobsForWorkflowRun({ ...repo, run_id: runId });
+    expect(jobs.data.jobs.map((j) => j.name)).toEqual(["m1", "m2"]);
+    expect(jobs.data.jobs[1]!.id).toBe(second);
+    expect(() => lab.emulator.enqueueJob({ repository: "acme/app", labels: ["matrix"], steps, runId: 999_999 })).toThrow(/not a run of acme\/app/);
+  });
+
   it("filters runs by status or conclusion as a job moves through its life", async () => {
     const { jobId, runId } = lab.emulator.enqueueJob({ repository: "acme/app", labels: ["lifecycle"], steps });
     const { data } = await acme.rest.actions.generateRunnerJitconfigForOrg({ org: "acme", name: "lifecycle-runner", runner_group_id: 1, labels: ["lifecycle"] });
