@@ -5,7 +5,7 @@
 //   action/dist/index.cjs the routing GitHub Action (committed, as Actions require)
 // `--quiet` prints nothing unless the build fails (used before every `npm run fleet`).
 import { build } from "esbuild";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -29,4 +29,7 @@ const entries = [
   { entryPoints: ["action/src/main.ts"], outfile: "action/dist/index.cjs", target: "node20", sourcemap: false },
 ].filter((entry) => existsSync(join(root, entry.entryPoints[0])));
 
-await Promise.all(entries.map((entry) => build({ ...common, ...entry })));
+// fleet.cjs's metafile: the bench shows which packages the controller's bundle is made of.
+const results = await Promise.all(entries.map((entry) => build({ ...common, ...entry, metafile: entry.outfile === "dist/fleet.cjs" })));
+const fleet = results[entries.findIndex((entry) => entry.outfile === "dist/fleet.cjs")];
+if (fleet?.metafile) writeFileSync(join(root, "dist/fleet.meta.json"), JSON.stringify(fleet.metafile));

@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseControllerConfig, type ControllerConfig } from "../config/controller-config.ts";
@@ -19,7 +19,7 @@ import { labControllerConfig, labLabels, labRunnerUrl, type GuestImage } from ".
 import { jobPickup } from "./job-pickup.ts";
 import type { JobRow } from "./lab-report.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
-import { checkLibvirt, defaultImageDir, readGuestImage } from "./prerequisites.ts";
+import { checkLibvirt, defaultImageDir, readGuestImage, standInImage } from "./prerequisites.ts";
 import { fetchStatus, spawnController, stopController, waitFor } from "./controller-process.ts";
 
 export interface LabOptions {
@@ -162,14 +162,6 @@ function jobRow(emulator: Emulator, jobId: number, status: StatusDocument | unde
 async function libvirtImage(dir: string): Promise<GuestImage> {
   await checkLibvirt();
   return readGuestImage(dir);
-}
-
-/** The memory driver boots nothing, but checks the files a real boot would need exist. */
-export async function standInImage(dir: string): Promise<GuestImage> {
-  const images = join(dir, "stand-in-image");
-  await mkdir(images);
-  for (const file of ["base.qcow2", "vmlinux", "initrd.img"]) await writeFile(join(images, file), "stand-in");
-  return { base: join(images, "base.qcow2"), kernel: join(images, "vmlinux"), initrd: join(images, "initrd.img"), cmdline: "console=ttyS0" };
 }
 
 /** After a failed run, nothing of the lab's may stay on the machine. */

@@ -2,7 +2,8 @@
  * What the lab needs before it starts, each with the command that provides it. Checked up
  * front so a missing piece is one clear message, not a stack trace from deep inside a boot.
  */
-import { access, readFile } from "node:fs/promises";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { GuestImage } from "./lab-config.ts";
@@ -63,4 +64,12 @@ export async function checkLibvirt(uri = "qemu:///system"): Promise<void> {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new MissingPrerequisite(`${tool} is not installed`, setupHint);
     }
   }
+}
+
+/** The memory driver boots nothing, but checks the files a real boot would need exist. */
+export async function standInImage(dir: string): Promise<GuestImage> {
+  const images = join(dir, "stand-in-image");
+  await mkdir(images);
+  for (const file of ["base.qcow2", "vmlinux", "initrd.img"]) await writeFile(join(images, file), "stand-in");
+  return { base: join(images, "base.qcow2"), kernel: join(images, "vmlinux"), initrd: join(images, "initrd.img"), cmdline: "console=ttyS0" };
 }

@@ -14,7 +14,7 @@ import { parseControllerConfig, type ControllerConfig } from "../../runtime/conf
 import type { Emulator } from "../../runtime/emulator/server.ts";
 import { labControllerConfig, labLabels, labRunnerUrl } from "../../runtime/lab/lab-config.ts";
 import { spawnController, stopController } from "../../runtime/lab/controller-process.ts";
-import { standInImage } from "../../runtime/lab/lab.ts";
+import { standInImage } from "../../runtime/lab/prerequisites.ts";
 import { routingVariableName } from "../../runtime/routing/decide.ts";
 import { startCheckedEmulator, type CheckedEmulator } from "./checked-emulator.ts";
 
