@@ -6,7 +6,7 @@
  * away: it sees a read-only system except its own state and image directories, no home
  * directories, no devices, no kernel knobs, a reduced capability and syscall set.
  */
-import { hostLayout } from "../runtime/controller/endpoints.ts";
+import { controllerNodeFlags, hostLayout } from "../runtime/controller/endpoints.ts";
 import { scriptHeader, writeFileScript } from "./shell.ts";
 
 export const unitNames = {
@@ -66,7 +66,7 @@ function hardening(params: UnitParams): string[] {
   ];
 }
 
-const controllerCommand = `${hostLayout.node} --enable-source-maps ${hostLayout.bundle} controller --config ${hostLayout.configFile}`;
+const controllerCommand = `${hostLayout.node} ${controllerNodeFlags.join(" ")} ${hostLayout.bundle} controller --config ${hostLayout.configFile}`;
 const maintenanceCommand = `${hostLayout.node} --enable-source-maps ${hostLayout.bundle} doctor --config ${hostLayout.configFile} --apply --min-age 30m`;
 
 export function renderControllerUnit(params: UnitParams): string {

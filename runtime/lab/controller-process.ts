@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { controllerEndpoints } from "../controller/endpoints.ts";
+import { controllerEndpoints, controllerNodeFlags } from "../controller/endpoints.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 
 export interface ControllerProcess {
@@ -14,11 +14,14 @@ export interface ControllerProcess {
   pid: number;
 }
 
-/** `command` runs the fleet CLI, e.g. `[process.execPath, "dist/fleet.cjs"]`. Logs go to `logFile`. */
+/**
+ * `command` runs the fleet CLI with node, e.g. `[process.execPath, "dist/fleet.cjs"]`; the
+ * controller's node flags go first, as on hosts. Logs go to `logFile`.
+ */
 export async function spawnController(command: readonly string[], configFile: string, logFile: string): Promise<ControllerProcess> {
   const log = await open(logFile, "a", 0o600);
   const [executable, ...args] = command;
-  const child = spawn(executable!, [...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd] });
+  const child = spawn(executable!, [...controllerNodeFlags, ...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd] });
   await log.close();
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {

@@ -169,7 +169,7 @@ describe("the systemd units", () => {
 
   it("run the bundled controller with its config, restarting always", () => {
     expect(units.controller).toContain(
-      `ExecStart=/usr/bin/node --enable-source-maps ${hostLayout.bundle} controller --config ${hostLayout.configFile}`,
+      `ExecStart=/usr/bin/node --max-semi-space-size=1 --optimize-for-size ${hostLayout.bundle} controller --config ${hostLayout.configFile}`,
     );
     expect(units.controller).toMatch(/^Restart=always$/m);
     expect(units.controller).toMatch(/^WantedBy=multi-user.target$/m);
