@@ -150,7 +150,8 @@ async function measure(emulator: Emulator, controller: ControllerProcess, calls:
       }
     });
   }, 500);
-  const firstVm = (await firstStatus(controller))?.vms[0]?.name;
+  // Startup calls (token, first listings) are not the steady state: count from the first VM on.
+  await firstStatus(controller);
   calls.start();
   const started = Date.now();
   try {
@@ -165,6 +166,7 @@ async function measure(emulator: Emulator, controller: ControllerProcess, calls:
     const { calls: apiCalls, polls } = calls.stop();
     const status = await fetchStatus(controller.url);
     const vms = status!.recentJobs.filter((entry) => runners.includes(entry.name));
+    const firstVm = [...status!.recentJobs].sort((x, y) => x.times.requested - y.times.requested)[0]?.name;
     const jobs = jobIds.map((id) => {
       const job = emulator.github.state.jobs.get(id)!;
       const online = vms.find((vm) => vm.name === job.runnerName)?.times.online;
