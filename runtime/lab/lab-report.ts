@@ -17,6 +17,7 @@ export interface JobRow {
 }
 
 const columns: { title: string; phase?: Phase; width: number }[] = [
+  { title: "intake", phase: "intake", width: 7 },
   { title: "jit", phase: "jit", width: 7 },
   { title: "overlay", phase: "overlay", width: 8 },
   { title: "define", phase: "define", width: 7 },
