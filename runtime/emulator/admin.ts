@@ -22,7 +22,7 @@ function scopeName(runner: Runner): string {
   return runner.scope.kind === "org" ? runner.scope.org : runner.scope.repository;
 }
 
-/** Everything, for tests and the lab: runners, jobs, variables, faults, webhook targets. */
+/** Everything, for tests and the lab: runners, jobs, variables, faults (and where they fired), webhook targets. */
 export function stateSnapshot(ctx: AdminContext): Record<string, unknown> {
   const { gh } = ctx;
   const { state } = gh;
@@ -59,6 +59,7 @@ export function stateSnapshot(ctx: AdminContext): Record<string, unknown> {
       [...state.variables.entries()].map(([repo, vars]) => [repo, Object.fromEntries([...vars.values()].map((v) => [v.name, v.value]))]),
     ),
     faults: ctx.faults.current(),
+    faultsFired: ctx.faults.firings(),
     webhooks: ctx.webhooks.targets.map((t) => ({ id: t.id, url: t.url })),
     deliveries: ctx.webhooks.deliveries.length,
   };
@@ -95,6 +96,7 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
     return sendJson(res, 200, ctx.gh.jobView(job));
   }
   if (method === "GET" && path === "state") return sendJson(res, 200, stateSnapshot(ctx));
+  if (method === "GET" && path === "faults/fired") return sendJson(res, 200, ctx.faults.firings());
   if (path === "faults") {
     if (method === "GET") return sendJson(res, 200, ctx.faults.current());
     if (method === "DELETE") {

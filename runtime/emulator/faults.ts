@@ -3,19 +3,34 @@
  * The controller's reliability tests depend on them.
  *
  * Each fault is a rule: it fires with probability `rate` (default 1), at most `times` times
- * (default unlimited), and only for requests whose `METHOD /path` contains `route` (REST faults).
+ * (default unlimited), and for REST faults only for requests whose `METHOD /path` contains `route`
+ * and matches the template `operation` (e.g. `GET /repos/{owner}/{repo}/actions/runs/{run_id}`).
+ * Rates draw from a generator seeded by `seed` (drawn when not given, and reported), so a run
+ * with the same seed and the same requests fires the same faults. Every firing is counted per
+ * fault and target, so a test can tell that a fault fired where it was aimed.
  */
 import { z } from "zod";
 import { describeIssues } from "../config/config-error.ts";
+import { freshSeed, seededRandom, type Random } from "../ports/random.ts";
+import { templatePattern } from "./router.ts";
 
 const rule = {
   rate: z.number().min(0).max(1).optional(),
   times: z.number().int().min(0).optional(),
 };
-const routed = { ...rule, route: z.string().min(1).optional() };
+const routed = {
+  ...rule,
+  route: z.string().min(1).optional(),
+  operation: z
+    .string()
+    .regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, "expected METHOD /path/{param} as in GitHub's REST docs")
+    .optional(),
+};
 
 export const faultSettingsSchema = z
   .object({
+    /** Seeds the generator behind `rate`; drawn at random (and reported) when not given. */
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     /** 5xx responses. */
     serverError: z.object({ ...routed, status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional() }).strict().optional(),
     /** 403 "You have exceeded a secondary rate limit" with `retry-after`. */
@@ -34,7 +49,24 @@ export const faultSettingsSchema = z
   .strict();
 
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
-export type FaultName = keyof FaultSettings;
+export type FaultName = Exclude<keyof FaultSettings, "seed">;
+/** Settings in effect: the seed is always known. */
+export type ActiveFaultSettings = FaultSettings & { seed: number };
+
+/** How often one fault fired at one target (`METHOD /path`, `workflow_job.<action>` or `new runner`). */
+export interface FiredFault {
+  fault: FaultName;
+  target: string;
+  count: number;
+}
+
+interface RuleSettings {
+  rate?: number;
+  times?: number;
+  route?: string;
+  operation?: string;
+  action?: string;
+}
 
 export function parseFaultSettings(value: unknown): FaultSettings | { error: string } {
   const result = faultSettingsSchema.safeParse(value);
@@ -50,19 +82,34 @@ export type RestFault =
 
 /** Holds the current settings and decides, per request or delivery, which faults fire. */
 export class FaultInjector {
-  private settings: FaultSettings = {};
-  /** How often each fault fired since the settings were last replaced. */
-  readonly fired = new Map<FaultName, number>();
+  private settings: ActiveFaultSettings;
+  private draw: Random;
+  /** Firings per fault since the settings were last replaced (for `times`). */
+  private readonly fired = new Map<FaultName, number>();
+  /** Firings per `fault target`. */
+  private readonly firedAt = new Map<string, FiredFault>();
+  private readonly operations = new Map<string, RegExp>();
 
-  constructor(private readonly random: () => number = Math.random) {}
-
-  set(settings: FaultSettings): void {
-    this.settings = structuredClone(settings);
-    this.fired.clear();
+  /** `random` replaces the seeded generator (unit tests that script the draws). */
+  constructor(private readonly random?: Random) {
+    this.settings = { seed: freshSeed() };
+    this.draw = random ?? seededRandom(this.settings.seed);
   }
 
-  current(): FaultSettings {
+  set(settings: FaultSettings): void {
+    this.settings = { ...structuredClone(settings), seed: settings.seed ?? freshSeed() };
+    this.draw = this.random ?? seededRandom(this.settings.seed);
+    this.fired.clear();
+    this.firedAt.clear();
+  }
+
+  current(): ActiveFaultSettings {
     return structuredClone(this.settings);
+  }
+
+  /** What fired since the settings were last replaced, most first. */
+  firings(): FiredFault[] {
+    return [...this.firedAt.values()].map((f) => ({ ...f })).sort((a, b) => b.count - a.count);
   }
 
   /** Faults for one REST request, in the order they apply (latency first, then at most one error). */
@@ -82,24 +129,44 @@ export class FaultInjector {
 
   /** What happens to one webhook delivery. */
   forDelivery(action: string): "drop" | "duplicate" | "send" {
-    if (this.fires("dropWebhook", undefined, action)) return "drop";
-    if (this.fires("duplicateWebhook", undefined, action)) return "duplicate";
+    const target = `workflow_job.${action}`;
+    if (this.fires("dropWebhook", target, action)) return "drop";
+    if (this.fires("duplicateWebhook", target, action)) return "duplicate";
     return "send";
   }
 
   forNewRunner(): boolean {
-    return this.fires("runnerNeverConnects");
+    return this.fires("runnerNeverConnects", "new runner");
   }
 
-  private fires(name: FaultName, target?: string, action?: string): boolean {
-    const settings = this.settings[name] as { rate?: number; times?: number; route?: string; action?: string } | undefined;
-    if (!settings) return false;
-    if (settings.route !== undefined && (target === undefined || !target.includes(settings.route))) return false;
-    if (settings.action !== undefined && settings.action !== action) return false;
+  private fires(name: FaultName, target: string, action?: string): boolean {
+    const settings = this.settings[name] as RuleSettings | undefined;
+    if (!settings || !this.aimsAt(settings, target, action)) return false;
     const fired = this.fired.get(name) ?? 0;
     if (settings.times !== undefined && fired >= settings.times) return false;
-    if (this.random() >= (settings.rate ?? 1)) return false;
+    if (this.draw() >= (settings.rate ?? 1)) return false;
     this.fired.set(name, fired + 1);
+    const key = `${name} ${target}`;
+    const at = this.firedAt.get(key) ?? { fault: name, target, count: 0 };
+    at.count++;
+    this.firedAt.set(key, at);
     return true;
+  }
+
+  private aimsAt(settings: RuleSettings, target: string, action: string | undefined): boolean {
+    if (settings.route !== undefined && !target.includes(settings.route)) return false;
+    if (settings.action !== undefined && settings.action !== action) return false;
+    if (settings.operation !== undefined && !this.operationPattern(settings.operation).test(target)) return false;
+    return true;
+  }
+
+  private operationPattern(operation: string): RegExp {
+    let pattern = this.operations.get(operation);
+    if (!pattern) {
+      const [method, template] = operation.split(" ") as [string, string];
+      pattern = new RegExp(`^${method} ${templatePattern(template).pattern.source.slice(1)}`);
+      this.operations.set(operation, pattern);
+    }
+    return pattern;
   }
 }

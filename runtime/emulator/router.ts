@@ -46,28 +46,31 @@ interface Compiled<Ctx> {
   literals: number;
 }
 
+/** A path template as a regular expression over the whole path: `{name}` is one segment. */
+export function templatePattern(template: string): { pattern: RegExp; names: string[]; literals: number } {
+  const segments = template.split("/").slice(1);
+  const names: string[] = [];
+  const pattern = new RegExp(
+    "^/" +
+      segments
+        .map((s) => {
+          const param = /^\{(\w+)\}$/.exec(s);
+          if (!param) return s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+          names.push(param[1]!);
+          return "([^/]+)";
+        })
+        .join("/") +
+      "$",
+  );
+  return { pattern, names, literals: segments.filter((s) => !s.startsWith("{")).length };
+}
+
 export class RouteTable<Ctx> {
   private readonly compiled: Compiled<Ctx>[];
 
   constructor(routes: readonly Route<Ctx>[]) {
     this.compiled = routes
-      .map((route) => {
-        const segments = route.template.split("/").slice(1);
-        const names: string[] = [];
-        const pattern = new RegExp(
-          "^/" +
-            segments
-              .map((s) => {
-                const param = /^\{(\w+)\}$/.exec(s);
-                if (!param) return s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
-                names.push(param[1]!);
-                return "([^/]+)";
-              })
-              .join("/") +
-            "$",
-        );
-        return { route, pattern, names, literals: segments.filter((s) => !s.startsWith("{")).length };
-      })
+      .map((route) => ({ route, ...templatePattern(route.template) }))
       .sort((a, b) => b.literals - a.literals);
   }
 

@@ -16,7 +16,7 @@ import { handleAdminRequest, stateSnapshot } from "./admin.ts";
 import { credentialsOf, looksLikeJwt, publicKeyFromPem, verifyAppJwt } from "./auth.ts";
 import { EmulatedGitHub, type JobView } from "./emulated-github.ts";
 import type { ExchangeListener } from "./exchange.ts";
-import { FaultInjector, parseFaultSettings, type FaultSettings } from "./faults.ts";
+import { FaultInjector, parseFaultSettings, type FaultSettings, type FiredFault } from "./faults.ts";
 import { GitHubHttpError } from "./http-error.ts";
 import { parseJsonBody, readBody, sendJson } from "./http-io.ts";
 import { enqueueJobSchema, type EnqueueJobRequest } from "./job-request.ts";
@@ -52,7 +52,7 @@ export interface EmulatorOptions {
   /** A runner silent this long while running a job is lost and its job fails (default 600 s). */
   runnerLostAfterSeconds?: number;
   clock?: Clock;
-  /** Probability source for faults with a `rate`. */
+  /** Probability source for faults with a `rate`, replacing the seeded one (see faults.ts). */
   random?: () => number;
   onExchange?: ExchangeListener;
   logger?: Logger;
@@ -77,6 +77,8 @@ export interface Emulator {
   enqueueJob(job: EnqueueJobRequest): { jobId: number; runId: number };
   job(jobId: number): JobView | undefined;
   setFaults(faults: FaultSettings): void;
+  /** Where the current faults fired, and how often (also in the admin API's state). */
+  faultsFired(): FiredFault[];
   addWebhook(url: string, secret: string): void;
   deliveries(): Delivery[];
   /** Resolves when every queued webhook delivery has been attempted. */
@@ -320,6 +322,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if ("error" in parsed) throw new Error(`invalid faults: ${parsed.error}`);
       faults.set(parsed);
     },
+    faultsFired: () => faults.firings(),
     addWebhook(url, secret) {
       webhooks.addTarget(url, secret);
     },

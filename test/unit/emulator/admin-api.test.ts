@@ -89,7 +89,8 @@ describe("state, webhooks and repositories", () => {
     expect(state.body.repositories.map((r: { fullName: string }) => r.fullName)).toEqual(["acme/app", "acme/lib", "octo/solo"]);
     expect(state.body.runnerGroups).toEqual([expect.objectContaining({ org: "acme", id: 1, name: "Default" })]);
     expect(state.body.jobs.length).toBeGreaterThan(0);
-    expect(state.body.faults).toEqual({ latency: { ms: 1 } });
+    expect(state.body.faults).toEqual({ latency: { ms: 1 }, seed: expect.any(Number) });
+    expect(state.body.faultsFired).toEqual([]);
     await admin("DELETE", "faults");
   });
 

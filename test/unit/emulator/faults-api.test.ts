@@ -88,7 +88,20 @@ describe("REST faults", () => {
     const bad = await admin("POST", "faults", { serverError: { status: 418 } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ message: expect.stringContaining("serverError.status") });
-    expect((await admin("GET", "faults")).body).toEqual({ latency: { ms: 1 } });
+    expect((await admin("GET", "faults")).body).toEqual({ latency: { ms: 1 }, seed: expect.any(Number) });
+  });
+
+  it("takes a seed and reports where each fault fired", async () => {
+    expect((await admin("POST", "faults", { seed: 1234, serverError: { operation: "GET /orgs/{org}/actions/runners", times: 1 } })).body).toEqual({
+      seed: 1234,
+      serverError: { operation: "GET /orgs/{org}/actions/runners", times: 1 },
+    });
+    await expect(acme.rest.actions.listRepoVariables({ owner: "acme", repo: "app" })).resolves.toMatchObject({ status: 200 });
+    await expect(list()).rejects.toMatchObject({ status: 502 });
+    const fired = [{ fault: "serverError", target: "GET /orgs/acme/actions/runners", count: 1 }];
+    expect((await admin("GET", "faults/fired")).body).toEqual(fired);
+    expect((await admin("GET", "state")).body).toMatchObject({ faultsFired: fired });
+    expect(lab.emulator.faultsFired()).toEqual(fired);
   });
 });
 
