@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     pool: "forks",
     globalSetup: ["test/support/global-setup.ts"],
+    // Every emulator a test file starts through test/support is checked against GitHub's OpenAPI description.
+    setupFiles: ["test/support/openapi-check-setup.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
       { extends: true, test: { name: "stack", include: ["test/stack/**/*.test.ts"], testTimeout: 60_000 } },

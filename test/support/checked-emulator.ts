@@ -1,13 +1,15 @@
 /**
  * The emulator as the tests use it: every REST exchange goes through the OpenAPI contract
  * checker, and clients are built exactly as the controller builds them (`@octokit/rest` with
- * `@octokit/auth-app`).
+ * `@octokit/auth-app`). Every checker made here is registered for its test file:
+ * openapi-check-setup.ts asserts at the end of the file that none has violations, and records
+ * its counts for the run's report.
  */
 import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
-import { appendFileSync } from "node:fs";
+import { withOpenApiCheck } from "../../runtime/emulator/openapi-check/checked-options.ts";
+import { OpenApiContract } from "../../runtime/emulator/openapi-check/openapi-contract.ts";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../runtime/emulator/server.ts";
-import { OpenApiContract } from "./openapi-contract.ts";
 
 /** Octokit logs failed requests to the console; tests assert on them instead. */
 export const quietLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -22,14 +24,22 @@ export interface CheckedEmulator {
   close(): Promise<void>;
 }
 
+/** The checkers of the running test file (taken by openapi-check-setup.ts when it ends). */
+export const fileContracts = new Set<OpenApiContract>();
+
+/** Emulator options whose exchanges `contract` checks, registered for this test file. */
+export function checked(options: EmulatorOptions = {}, contract = new OpenApiContract()): EmulatorOptions {
+  fileContracts.add(contract);
+  return withOpenApiCheck(options, contract);
+}
+
+/** `startEmulator`, checked. */
+export async function startEmulatorChecked(options: EmulatorOptions = {}, contract = new OpenApiContract()): Promise<Emulator> {
+  return startEmulator(checked(options, contract));
+}
+
 export async function startCheckedEmulator(options: EmulatorOptions = {}, contract = new OpenApiContract()): Promise<CheckedEmulator> {
-  const emulator = await startEmulator({
-    ...options,
-    onExchange: (exchange) => {
-      contract.check(exchange);
-      options.onExchange?.(exchange);
-    },
-  });
+  const emulator = await startEmulatorChecked(options, contract);
   const privateKey = emulator.app.privateKey!;
   return {
     emulator,
@@ -44,24 +54,4 @@ export async function startCheckedEmulator(options: EmulatorOptions = {}, contra
       }),
     close: () => emulator.close(),
   };
-}
-
-/**
- * For afterAll: the contract must hold for every exchange of the file. With CONTRACT_SUMMARY set
- * to a file path, appends this file's counts there (the closing note of issue 3 reports them).
- */
-export function contractSummary(contract: OpenApiContract, file: string): { violations: string[] } {
-  if (process.env.CONTRACT_SUMMARY) {
-    appendFileSync(
-      process.env.CONTRACT_SUMMARY,
-      JSON.stringify({
-        file,
-        requests: contract.requestsChecked,
-        responses: contract.responsesChecked,
-        operations: [...contract.operations.keys()],
-        statuses: [...contract.statuses],
-      }) + "\n",
-    );
-  }
-  return { violations: contract.violations.map((v) => `${v.method} ${v.path} -> ${v.status}: [${v.kind}] ${v.detail}`) };
 }

@@ -3,7 +3,7 @@
  * `@octokit/openapi-webhooks` (`generated/api.github.com.json`, e.g. `workflow-job-queued`).
  */
 import type { ValidateFunction } from "ajv";
-import { createGitHubAjv, describeErrors, readPackageJson } from "./github-json-schema.ts";
+import { createGitHubAjv, describeErrors, readPackageJson } from "../../runtime/emulator/openapi-check/github-json-schema.ts";
 
 type Json = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 // Faults switched at run time through the admin API, seen by real clients.
 import type { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { contractSummary, startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
-import { OpenApiContract } from "../../support/openapi-contract.ts";
+import { startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
+import { OpenApiContract } from "../../../runtime/emulator/openapi-check/openapi-contract.ts";
 import { ProtocolRunner } from "../../support/protocol-runner.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.ts";
 
@@ -36,7 +36,6 @@ beforeEach(async () => {
 afterAll(async () => {
   await lab.close();
   await receiver.close();
-  expect(contractSummary(contract, "faults-api").violations).toEqual([]);
 });
 
 const list = () => acme.rest.actions.listSelfHostedRunnersForOrg({ org: "acme" });

@@ -1,8 +1,8 @@
 // Organization runner groups through Octokit's typed `request` (@octokit/rest has no methods for them).
 import type { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contractSummary, startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
-import { OpenApiContract } from "../../support/openapi-contract.ts";
+import { startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
+import { OpenApiContract } from "../../../runtime/emulator/openapi-check/openapi-contract.ts";
 import { ProtocolRunner } from "../../support/protocol-runner.ts";
 
 const contract = new OpenApiContract();
@@ -15,7 +15,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await lab.close();
-  expect(contractSummary(contract, "runner-groups-api").violations).toEqual([]);
 });
 
 const repoId = async (name: string) => (await lab.installationClient("acme").rest.apps.listReposAccessibleToInstallation()).data.repositories.find((r) => r.name === name)!.id;
@@ -81,9 +80,10 @@ describe("runner groups", () => {
     const created = await acme.request("POST /orgs/{org}/actions/runner-groups", { org: "acme", name: "short-lived" });
     expect((await acme.request("DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}", { org: "acme", runner_group_id: created.data.id })).status).toBe(204);
     await expect(acme.request("GET /orgs/{org}/actions/runner-groups/{runner_group_id}", { org: "acme", runner_group_id: created.data.id })).rejects.toMatchObject({ status: 404 });
+    const before = contract.undocumentedCount("actions/delete-self-hosted-runner-group-from-org", 422);
     await expect(acme.request("DELETE /orgs/{org}/actions/runner-groups/{runner_group_id}", { org: "acme", runner_group_id: 1 })).rejects.toMatchObject({ status: 422 });
-    // GitHub's description lists only 204 here; the 422 is GitHub's real answer for the default group.
-    expect(contract.takeViolations((v) => v.kind === "status" && v.status === 422 && v.operationId === "actions/delete-self-hosted-runner-group-from-org")).toHaveLength(1);
+    // GitHub's description lists only 204 here; the 422 is GitHub's real answer for the default group (on the checker's list).
+    expect(contract.undocumentedCount("actions/delete-self-hosted-runner-group-from-org", 422)).toBe(before + 1);
   });
 
   it("answers 404 for groups of organizations the installation cannot see", async () => {

@@ -2,8 +2,8 @@
 import type { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeJitConfig } from "../../../runtime/protocol/jit-config.ts";
-import { contractSummary, startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
-import { OpenApiContract } from "../../support/openapi-contract.ts";
+import { startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
+import { OpenApiContract } from "../../../runtime/emulator/openapi-check/openapi-contract.ts";
 import { ProtocolRunner } from "../../support/protocol-runner.ts";
 
 const contract = new OpenApiContract();
@@ -18,7 +18,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await lab.close();
-  expect(contractSummary(contract, "runners-api").violations).toEqual([]);
 });
 
 describe("generate-jitconfig", () => {

@@ -1,8 +1,8 @@
 // Repository Actions variables through @octokit/rest.
 import type { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contractSummary, startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
-import { OpenApiContract } from "../../support/openapi-contract.ts";
+import { startCheckedEmulator, type CheckedEmulator } from "../../support/checked-emulator.ts";
+import { OpenApiContract } from "../../../runtime/emulator/openapi-check/openapi-contract.ts";
 
 const contract = new OpenApiContract();
 let lab: CheckedEmulator;
@@ -15,7 +15,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await lab.close();
-  expect(contractSummary(contract, "variables-api").violations).toEqual([]);
 });
 
 describe("Actions variables", () => {
@@ -35,15 +34,17 @@ describe("Actions variables", () => {
 
   it("answers 409 when creating a name that exists", async () => {
     await acme.rest.actions.createRepoVariable({ ...repo, name: "ONCE", value: "1" });
+    const before = contract.undocumentedCount("actions/create-repo-variable", 409);
     await expect(acme.rest.actions.createRepoVariable({ ...repo, name: "once", value: "2" })).rejects.toMatchObject({ status: 409 });
-    // GitHub's description documents only 201 for this operation.
-    expect(contract.takeViolations((v) => v.kind === "status" && v.status === 409 && v.operationId === "actions/create-repo-variable")).toHaveLength(1);
+    // GitHub's description documents only 201 for this operation: on the checker's list of undocumented statuses.
+    expect(contract.undocumentedCount("actions/create-repo-variable", 409)).toBe(before + 1);
   });
 
   it("rejects names GitHub rejects (422)", async () => {
+    const before = contract.undocumentedCount("actions/create-repo-variable", 422);
     await expect(acme.rest.actions.createRepoVariable({ ...repo, name: "GITHUB_TOKEN", value: "x" })).rejects.toMatchObject({ status: 422 });
     await expect(acme.rest.actions.createRepoVariable({ ...repo, name: "1abc", value: "x" })).rejects.toMatchObject({ status: 422 });
-    expect(contract.takeViolations((v) => v.kind === "status" && v.status === 422 && v.operationId === "actions/create-repo-variable")).toHaveLength(2);
+    expect(contract.undocumentedCount("actions/create-repo-variable", 422)).toBe(before + 2);
   });
 
   it("lists 10 per page by default, at most 30", async () => {

@@ -3,7 +3,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createWorkflowJobVerifier, parseWorkflowJobPayload, verifyAndParseWorkflowJob } from "../../../runtime/github/workflow-job-event.ts";
-import { readPackageJson } from "../../support/github-json-schema.ts";
+import { readPackageJson } from "../../../runtime/emulator/openapi-check/github-json-schema.ts";
 import { webhookPayloadProblems } from "../../support/webhook-schemas.ts";
 
 const secret = "a-webhook-secret-of-some-length";
