@@ -18,6 +18,8 @@ import { dirname, join } from "node:path";
 import { parseControllerConfig, type ControllerConfig } from "../runtime/config/controller-config.ts";
 import { ownerPrefix } from "../runtime/controller/naming.ts";
 import type { JobStatus } from "../runtime/controller/status-report.ts";
+import { withOpenApiCheck } from "../runtime/emulator/openapi-check/checked-options.ts";
+import { OpenApiContract } from "../runtime/emulator/openapi-check/openapi-contract.ts";
 import { startEmulator, type Emulator } from "../runtime/emulator/server.ts";
 import { gitHubFor } from "../runtime/github/from-config.ts";
 import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
@@ -76,7 +78,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   await chmod(dir, 0o711);
   const image = options.driver === "libvirt" ? await readGuestImage(options.imageDir) : await standInImage(dir);
   const calls = new ApiCallLog();
-  const emulator = await startEmulator({ runnerUrl: labRunnerUrl(), onExchange: calls.listener });
+  // Every exchange is checked against GitHub's OpenAPI description, as in the tests.
+  const contract = new OpenApiContract();
+  const emulator = await startEmulator(withOpenApiCheck({ runnerUrl: labRunnerUrl(), onExchange: calls.listener }, contract));
   const lab = labControllerConfig({
     driver: options.driver,
     emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
@@ -128,6 +132,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       hypervisor: hypervisorFor(base),
       github: gitHubFor(base),
     });
+    options.say(`OpenAPI check: ${contract.summary()}`);
+    if (contract.violations.length > 0) {
+      throw new Error(`the emulator's exchanges broke GitHub's OpenAPI description:\n${contract.violations.map((v) => `  ${v.method} ${v.path} -> ${v.status}: ${v.detail}`).join("\n")}`);
+    }
     return { warm, cold, burst, config: base, leaks };
   } finally {
     if (controller) await stopController(controller.child, 60_000);

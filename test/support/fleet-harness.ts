@@ -1,5 +1,6 @@
 /**
- * A whole fleet in one process for tests: the real emulator on loopback (GitHub), a controller
+ * A whole fleet in one process for tests: the real emulator on loopback (GitHub, checked against
+ * its OpenAPI description), a controller
  * with the Octokit adapter and signed webhooks, and the in-memory hypervisor whose guests run
  * the real guest agent. Everything is torn down by `close()`.
  */
@@ -7,7 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../runtime/emulator/server.ts";
+import { OpenApiContract } from "../../runtime/emulator/openapi-check/openapi-contract.ts";
+import type { Emulator, EmulatorOptions } from "../../runtime/emulator/server.ts";
 import { startController, type RunningController } from "../../runtime/controller/daemon.ts";
 import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from "../../runtime/config/controller-config.ts";
 import { createLogger } from "../../runtime/log/logger.ts";
@@ -15,6 +17,7 @@ import { createMemoryHypervisor, type MemoryHypervisor } from "../../runtime/hyp
 import { runsGuestAgent, type GuestBehaviour } from "../../runtime/hypervisor/memory/guest-behaviours.ts";
 import type { ReconcilerOptions } from "../../runtime/controller/reconciler.ts";
 import { waitFor } from "../../runtime/lab/controller-process.ts";
+import { startEmulatorChecked } from "./checked-emulator.ts";
 
 export const fleetLabels = ["self-hosted", "linux", "x64", "runner-fleet"];
 export const webhookSecret = "test-webhook-secret-0123456789";
@@ -27,6 +30,8 @@ export function trustedPullRequest(number: number) {
 
 export interface FleetHarness {
   emulator: Emulator;
+  /** Checks every exchange of the emulator (the test file fails on a violation). */
+  contract: OpenApiContract;
   controller: RunningController;
   config: ControllerConfig;
   hypervisor: MemoryHypervisor;
@@ -48,7 +53,8 @@ export interface FleetHarnessOptions {
 }
 
 export async function startFleetHarness(options: FleetHarnessOptions = {}): Promise<FleetHarness> {
-  const emulator = await startEmulator({ runnerOfflineAfterSeconds: 5, ...options.emulator });
+  const contract = new OpenApiContract();
+  const emulator = await startEmulatorChecked({ runnerOfflineAfterSeconds: 5, ...options.emulator }, contract);
   const stateDir = await mkdtemp(join(tmpdir(), "rf-harness-"));
   const base = join(stateDir, "base.qcow2");
   await writeFile(base, "base image stand-in");
@@ -80,6 +86,7 @@ export async function startFleetHarness(options: FleetHarnessOptions = {}): Prom
   let closed = false;
   return {
     emulator,
+    contract,
     controller,
     config,
     hypervisor,

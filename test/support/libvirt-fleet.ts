@@ -1,5 +1,6 @@
 /**
- * A fleet on real VMs for integration tests: the emulator in the test process, the controller
+ * A fleet on real VMs for integration tests: the emulator in the test process (checked against
+ * GitHub's OpenAPI description), the controller
  * as its own process from dist/fleet.cjs (so SIGKILL is a real crash), QEMU/TCG guests booting
  * the lab image through libvirtd. Each fleet has its own host name, so its domains, runners and
  * files carry a unique prefix; `close()` removes whatever is left, also after a failed test.
@@ -11,13 +12,15 @@ import { join } from "node:path";
 import { parseControllerConfig, type ControllerConfig, type ControllerConfigInput } from "../../runtime/config/controller-config.ts";
 import { ownerPrefix } from "../../runtime/controller/naming.ts";
 import type { StatusDocument } from "../../runtime/controller/status-report.ts";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../runtime/emulator/server.ts";
+import { OpenApiContract } from "../../runtime/emulator/openapi-check/openapi-contract.ts";
+import type { Emulator, EmulatorOptions } from "../../runtime/emulator/server.ts";
 import { createOctokitGitHub } from "../../runtime/github/octokit-github.ts";
 import { createLibvirtHypervisor } from "../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { labControllerConfig, labLabels, labRunnerUrl } from "../../runtime/lab/lab-config.ts";
 import { fetchMetrics, fetchStatus, killController, spawnController, stopController, waitFor, type ControllerProcess } from "../../runtime/lab/controller-process.ts";
 import { findLeaks, type Leaks } from "../../runtime/lab/leak-check.ts";
 import type { Hypervisor } from "../../runtime/ports/hypervisor.ts";
+import { startEmulatorChecked } from "./checked-emulator.ts";
 import { ensureLabImage, libvirtUri } from "./lab-image.ts";
 
 export interface LibvirtFleetOptions {
@@ -30,6 +33,8 @@ export interface LibvirtFleetOptions {
 
 export interface LibvirtFleet {
   emulator: Emulator;
+  /** Checks every exchange of the emulator (the test file fails on a violation). */
+  contract: OpenApiContract;
   config: ControllerConfig;
   prefix: string;
   hypervisor: Hypervisor;
@@ -55,7 +60,8 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
   const image = await ensureLabImage();
   const dir = await mkdtemp(join(tmpdir(), "rf-it-"));
   await chmod(dir, 0o711);
-  const emulator = await startEmulator({ runnerUrl: labRunnerUrl(), ...options.emulator });
+  const contract = new OpenApiContract();
+  const emulator = await startEmulatorChecked({ runnerUrl: labRunnerUrl(), ...options.emulator }, contract);
   const input = labControllerConfig({
     driver: "libvirt",
     emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
@@ -80,6 +86,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
 
   const fleet: LibvirtFleet = {
     emulator,
+    contract,
     config,
     prefix,
     hypervisor,

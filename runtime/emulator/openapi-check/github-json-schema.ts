@@ -6,8 +6,11 @@ import { Ajv, type ErrorObject } from "ajv";
 import ajvFormats from "ajv-formats";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 
-const require = createRequire(import.meta.url);
+// From this file (vitest, or the bench's CJS bundle in dist/, where `import.meta` is empty),
+// else from the working directory.
+const require = createRequire(typeof __filename === "string" ? __filename : join(process.cwd(), "package.json"));
 
 /** Reads a JSON file shipped inside an npm package without importing the package itself. */
 export function readPackageJson(specifier: string): unknown {
