@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseConsole } from "../../../runtime/controller/console-marks.ts";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { jitConfigFwCfgName } from "../../../runtime/protocol/fw-cfg.ts";
 import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
@@ -32,7 +33,7 @@ await describeWithLibvirt("a lab VM runs one job", () => {
   beforeAll(async () => {
     image = await ensureLabImage();
     // JIT configs name the address the guest dials; guestfwd relays it to the emulator.
-    emulator = await startEmulator({ staticTokens: [adminToken], runnerUrl: `http://${guestServer.address}:${guestServer.port}/_runner` });
+    emulator = await startEmulatorChecked({ staticTokens: [adminToken], runnerUrl: `http://${guestServer.address}:${guestServer.port}/_runner` });
     hv = createLibvirtHypervisor({ uri: libvirtUri });
     dir = await mkdtemp(join(tmpdir(), "rf-labvm-"));
     await chmod(dir, 0o755);

@@ -1,6 +1,7 @@
 // The admin API under /_emulator/ as the lab and tests use it over HTTP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.ts";
 
 let emulator: Emulator;
@@ -18,7 +19,7 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulatorChecked();
   receiver = await startWebhookReceiver();
 });
 afterAll(async () => {

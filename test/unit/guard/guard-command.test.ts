@@ -1,7 +1,8 @@
 /** `fleet guard` as the built bundle against the emulator: dry run, --apply, memory across runs, faults, usage. */
 import { chmod, rm } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { parseRoutingChange, routingChangeVariableName } from "../../../runtime/guard/routing-change.ts";
 import { routingVariableName } from "../../../runtime/routing/decide.ts";
 import { closedPortUrl } from "../ops/closed-port.ts";
@@ -18,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeEach(async () => {
-  emulator = await startEmulator({ staticTokens: [staticToken] });
+  emulator = await startEmulatorChecked({ staticTokens: [staticToken] });
   routingOnSinceAMinute(emulator);
 });
 afterEach(() => emulator.close());

@@ -12,7 +12,8 @@ import { defaultGuardConfig, guardConfigSchema, type GuardConfig } from "../../.
 import { inMemoryGuardMemory } from "../../../runtime/guard/guard-memory.ts";
 import { parseRoutingChange, routingChangeVariableName } from "../../../runtime/guard/routing-change.ts";
 import { readRoutingState, writeRoutingChange } from "../../../runtime/guard/routing-variables.ts";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { opsGitHub } from "../../../runtime/ops/github-client.ts";
 import { systemClock } from "../../../runtime/ports/clock.ts";
 import { routingVariableName } from "../../../runtime/routing/decide.ts";
@@ -28,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeEach(async () => {
-  emulator = await startEmulator({ staticTokens: [staticToken] });
+  emulator = await startEmulatorChecked({ staticTokens: [staticToken] });
 });
 afterEach(() => emulator.close());
 

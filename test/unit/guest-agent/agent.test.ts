@@ -12,9 +12,10 @@ import { agentExitCodes, runAgent, type AgentOptions } from "../../../runtime/gu
 import { parseConsole } from "../../../runtime/controller/console-marks.ts";
 import { decodeJitConfig, encodeJitConfig, mintJitConfig as jitConfigFor } from "../../../runtime/protocol/jit-config.ts";
 import { runnerConsole } from "../../../runtime/protocol/runner-api.ts";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
 import { jobPickup } from "../../../runtime/lab/job-pickup.ts";
 import { systemClock } from "../../../runtime/ports/clock.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 
 const adminToken = "pat_guest_agent_tests_0123456789";
 const fastBackoff = { retries: 3, initialDelayMs: 5, maxDelayMs: 20 };
@@ -25,7 +26,7 @@ const workRoots: string[] = [];
 let counter = 0;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ staticTokens: [adminToken] });
+  emulator = await startEmulatorChecked({ staticTokens: [adminToken] });
 });
 afterAll(async () => {
   await emulator?.close();
@@ -271,7 +272,7 @@ describe("work folders", () => {
 
 describe("job renewal", () => {
   it("keeps a long step's job alive; a runner that stops renewing is taken for lost and its job fails", async () => {
-    const strict = await startEmulator({ staticTokens: [adminToken], runnerLostAfterSeconds: 1 });
+    const strict = await startEmulatorChecked({ staticTokens: [adminToken], runnerLostAfterSeconds: 1 });
     try {
       const mint = async (name: string) => {
         const response = await fetch(`${strict.url}/orgs/acme/actions/runners/generate-jitconfig`, {

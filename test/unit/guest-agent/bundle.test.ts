@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { agentExitCodes } from "../../../runtime/guest-agent/agent.ts";
 
 const bundle = join(process.cwd(), "dist/guest-agent.cjs");
@@ -19,7 +20,7 @@ let emulator: Emulator;
 let dir: string;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ staticTokens: [adminToken] });
+  emulator = await startEmulatorChecked({ staticTokens: [adminToken] });
   dir = await mkdtemp(join(tmpdir(), "rf-agent-bundle-"));
 });
 afterAll(async () => {

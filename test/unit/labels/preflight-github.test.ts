@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 
 const run = promisify(execFile);
 const token = "ghp_preflight_test_token_0123456789";
@@ -46,7 +47,7 @@ function configFile(name: string, apiUrl: string, authToken = token): string {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fleet-preflight-"));
-  emulator = await startEmulator({ staticTokens: [token] });
+  emulator = await startEmulatorChecked({ staticTokens: [token] });
   const steps = [{ name: "test", run: "true" }];
   emulator.enqueueJob({ repository: "acme/app", labels: ["self-hosted", "linux", "x64", "runner-fleet"], steps });
   emulator.enqueueJob({ repository: "acme/app", labels: ["self-hosted", "linux", "x64", "runner-fleet", "large"], steps });

@@ -67,7 +67,7 @@ describe("fleet drain and resume", () => {
   });
 
   it("--wait gives up after --wait-timeout with exit 3 while a job still runs", async () => {
-    harness.emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "work", run: "sleep 1.5" }], event: trustedPullRequest(2) });
+    harness.emulator.enqueueJob({ repository: "acme/app", labels: fleetLabels, steps: [{ name: "work", run: "sleep 4" }], event: trustedPullRequest(2) });
     await until("the job is running", () => status()?.vms.some((vm) => vm.phase === "busy") ?? false);
     // Ctrl-C during --wait ends the wait at once; the drain itself was requested.
     const interrupt = new AbortController();

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import type { ControllerConfig } from "../../../runtime/config/controller-config.ts";
 import { stateDirs, vmPaths } from "../../../runtime/controller/naming.ts";
 import type { VmRecord } from "../../../runtime/controller/vm-record.ts";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { createMemoryHypervisor, type MemoryHypervisor } from "../../../runtime/hypervisor/memory/memory-hypervisor.ts";
 import { opsGitHub } from "../../../runtime/ops/github-client.ts";
 import type { OctokitGitHub } from "../../../runtime/github/octokit-github.ts";
@@ -36,7 +37,7 @@ export interface TestHost {
 }
 
 export async function startTestHost(): Promise<TestHost> {
-  const emulator = await startEmulator({ staticTokens: [staticToken] });
+  const emulator = await startEmulatorChecked({ staticTokens: [staticToken] });
   const stateDir = await mkdtemp(join(tmpdir(), "rf-host-"));
   const dirs = stateDirs(stateDir);
   for (const dir of [dirs.records, dirs.overlays, dirs.secrets, dirs.logs]) await mkdir(dir, { recursive: true });

@@ -5,7 +5,8 @@
 import { rm } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ControllerConfig } from "../../../runtime/config/controller-config.ts";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { assessFleet } from "../../../runtime/guard/collect.ts";
 import { RunReader } from "../../../runtime/guard/github-runs.ts";
 import { defaultGuardConfig } from "../../../runtime/guard/guard-config.ts";
@@ -42,7 +43,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 beforeEach(async () => {
-  emulator = await startEmulator({ staticTokens: [staticToken] });
+  emulator = await startEmulatorChecked({ staticTokens: [staticToken] });
   for (const repo of repos) routingOnSinceAMinute(emulator, repo);
   config = emulatorConfig(emulator, dir, { guard: { repositories: repos } });
 });

@@ -7,7 +7,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator, type Emulator } from "../../../runtime/emulator/server.ts";
+import type { Emulator } from "../../../runtime/emulator/server.ts";
+import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import type { EnqueueJobRequest } from "../../../runtime/emulator/job-request.ts";
 import { createOctokitGitHub, type OctokitGitHub } from "../../../runtime/github/octokit-github.ts";
 import { parseRoutingPolicy } from "../../../runtime/routing/policy.ts";
@@ -40,7 +41,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const port = (receiver.address() as AddressInfo).port;
-  emulator = await startEmulator({ staticTokens: [token], webhooks: [{ url: `http://127.0.0.1:${port}/`, secret }] });
+  emulator = await startEmulatorChecked({ staticTokens: [token], webhooks: [{ url: `http://127.0.0.1:${port}/`, secret }] });
   github = createOctokitGitHub({ apiUrl: `${emulator.url}/api/v3`, auth: { kind: "token", token }, scope: { kind: "org", org: "acme" } });
 });
 
