@@ -1,24 +1,33 @@
 /**
  * Every fault the emulator can inject, against the controller on real VMs: GitHub errors, rate
- * limits, latency, lost and duplicated webhooks, and a runner that never connects. Each round
- * runs jobs with one fault switched on: every job is still served, failures are counted, and at
- * the end nothing is left behind.
+ * limits, latency, lost and duplicated webhooks, a runner that never connects, and 5xx aimed at
+ * the two calls a job's service depends on (generate-jitconfig, the run look-up). Each round
+ * runs jobs with one fault switched on: the fault fired, every job is still served, failures are
+ * counted, and at the end nothing is left behind. Rates are seeded (printed; RF_FAULT_SEED
+ * repeats the draws, though VM timing can still reorder requests).
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { FaultSettings } from "../../../runtime/emulator/faults.ts";
+import type { FaultSettings, FiredFault } from "../../../runtime/emulator/faults.ts";
 import { describeWithLibvirt } from "../../support/lab-image.ts";
 import { waitFor } from "../../../runtime/lab/controller-process.ts";
+import { faultSeed } from "../../support/fault-seed.ts";
 import { metricValue, startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
 
 let fleet: LibvirtFleet;
+const seed = faultSeed("faults (real VMs)");
 
-async function roundWith(faults: FaultSettings, jobs = 2): Promise<void> {
-  fleet.emulator.setFaults(faults);
-  const queued = fleet.enqueue(jobs);
+/** Runs `jobs` jobs under `faults`; returns where the faults fired. */
+async function roundWith(faults: FaultSettings, jobs = 2, steps?: { name: string; run: string }[]): Promise<{ fired: FiredFault[]; queued: { jobId: number; runId: number }[] }> {
+  fleet.emulator.setFaults({ seed, ...faults });
+  const queued = fleet.enqueue(jobs, steps);
   await fleet.waitForJobs(queued, 300_000);
+  const fired = fleet.emulator.faultsFired();
   fleet.emulator.setFaults({});
   for (const job of queued) expect(fleet.emulator.job(job.jobId)?.conclusion, JSON.stringify(faults)).toBe("success");
+  return { fired, queued };
 }
+
+const firings = (fired: FiredFault[], fault: FiredFault["fault"]) => fired.filter((f) => f.fault === fault).reduce((sum, f) => sum + f.count, 0);
 
 await describeWithLibvirt("emulator faults against the controller", () => {
   beforeAll(async () => {
@@ -31,20 +40,44 @@ await describeWithLibvirt("emulator faults against the controller", () => {
   });
 
   it("serves jobs through GitHub 5xx errors", async () => {
-    await roundWith({ serverError: { rate: 0.3, status: 502 } });
+    const { fired } = await roundWith({ serverError: { rate: 0.3, status: 502 } });
+    expect(firings(fired, "serverError")).toBeGreaterThan(0);
   });
 
   it("serves jobs through secondary rate limits (403 + retry-after)", async () => {
-    await roundWith({ secondaryRateLimit: { times: 3, retryAfterSeconds: 1 } });
+    const { fired } = await roundWith({ secondaryRateLimit: { times: 3, retryAfterSeconds: 1 } });
+    expect(firings(fired, "secondaryRateLimit")).toBe(3);
   });
 
   it("serves jobs through 429s with an exhausted primary limit", async () => {
-    await roundWith({ tooManyRequests: { times: 3, retryAfterSeconds: 1 } });
+    const { fired } = await roundWith({ tooManyRequests: { times: 3, retryAfterSeconds: 1 } });
+    expect(firings(fired, "tooManyRequests")).toBe(3);
     expect(metricValue(await fleet.metrics(), "runner_fleet_github_api_calls_total", { status: "429" })).toBeGreaterThan(0);
   });
 
   it("serves jobs with added API latency", async () => {
-    await roundWith({ latency: { ms: 400 } });
+    const { fired } = await roundWith({ latency: { ms: 400 } });
+    expect(firings(fired, "latency")).toBeGreaterThan(0);
+  });
+
+  it("serves jobs when generate-jitconfig fails: the failed provisioning is counted and retried", async () => {
+    const before = metricValue(await fleet.metrics(), "runner_fleet_vm_failures_total", { reason: "jit_error" });
+    // Octokit tries each call three times and at most two VMs are made at once: five 502s make at
+    // least one call fail all three times, which the controller sees.
+    const { fired } = await roundWith({ serverError: { operation: "POST /orgs/{org}/actions/runners/generate-jitconfig", times: 5 } });
+    expect(fired).toEqual([{ fault: "serverError", target: "POST /orgs/acme/actions/runners/generate-jitconfig", count: 5 }]);
+    expect(metricValue(await fleet.metrics(), "runner_fleet_vm_failures_total", { reason: "jit_error" })).toBeGreaterThan(before);
+  });
+
+  it("serves jobs when the run look-up fails, and looks the run up again until it answers", async () => {
+    const lookups = (status: number) => fleet.contract.statuses.get(`actions/get-workflow-run ${status}`) ?? 0;
+    const answered = lookups(200);
+    // Three 502s fail one look-up outright; the job runs long enough for the next pass to retry it.
+    const { fired, queued } = await roundWith({ serverError: { operation: "GET /repos/{owner}/{repo}/actions/runs/{run_id}", times: 3 } }, 1, [
+      { name: "work", run: "sleep 12" },
+    ]);
+    expect(fired).toEqual([{ fault: "serverError", target: `GET /repos/acme/app/actions/runs/${queued[0]!.runId}`, count: 3 }]);
+    expect(lookups(200)).toBeGreaterThan(answered);
   });
 
   it("serves jobs when every webhook is dropped (polling is the safety net)", async () => {
