@@ -54,7 +54,7 @@ export function templatePattern(template: string): { pattern: RegExp; names: str
     "^/" +
       segments
         .map((s) => {
-          const param = /^\{(\w+)\}$/.exec(s);
+          const param = /^\{([^{}]+)\}$/.exec(s);
           if (!param) return s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
           names.push(param[1]!);
           return "([^/]+)";

@@ -10,6 +10,7 @@
  */
 import type { ValidateFunction } from "ajv";
 import type { HttpExchange } from "../exchange.ts";
+import { templatePattern } from "../router.ts";
 import { createGitHubAjv, describeErrors, readPackageJson, rewriteNullable } from "./github-json-schema.ts";
 import { undocumentedStatus } from "./undocumented-statuses.ts";
 
@@ -35,6 +36,8 @@ interface Operation {
   template: string;
   operationId: string;
   pattern: RegExp;
+  /** Path parameter names, in the order of the pattern's groups. */
+  names: string[];
   literalSegments: number;
   parameters: Parameter[];
   pointer: string;
@@ -66,10 +69,7 @@ function loadDocument(): { doc: Json; operations: Operation[] } {
   };
   const operations: Operation[] = [];
   for (const [template, item] of Object.entries(doc.paths as Record<string, Json>)) {
-    const segments = template.split("/").slice(1);
-    const pattern = new RegExp(
-      "^/" + segments.map((s) => (s.startsWith("{") ? "([^/]+)" : s.replace(/[.*+?^$()|[\]\\]/g, "\\$&"))).join("/") + "$",
-    );
+    const { pattern, names, literals } = templatePattern(template);
     for (const method of methods) {
       const op = item[method] as Json | undefined;
       if (!op) continue;
@@ -115,7 +115,8 @@ function loadDocument(): { doc: Json; operations: Operation[] } {
         template,
         operationId: op.operationId as string,
         pattern,
-        literalSegments: segments.filter((s) => !s.startsWith("{")).length,
+        names,
+        literalSegments: literals,
         parameters,
         pointer,
         requestBody,
@@ -243,8 +244,7 @@ export class OpenApiContract {
       if (operation.method !== method.toUpperCase()) continue;
       const m = operation.pattern.exec(path);
       if (!m) continue;
-      const names = [...operation.template.matchAll(/\{([^}]+)\}/g)].map((g) => g[1]!);
-      const pathValues = new Map(names.map((name, i) => [name, decodeURIComponent(m[i + 1]!)]));
+      const pathValues = new Map(operation.names.map((name, i) => [name, decodeURIComponent(m[i + 1]!)]));
       return { operation, pathValues };
     }
     return undefined;
