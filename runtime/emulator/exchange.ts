@@ -1,7 +1,7 @@
 /**
  * One HTTP exchange on the emulator's GitHub REST surface, as handed to `onExchange`.
- * Tests feed these to the OpenAPI contract checker (runtime/emulator/openapi-check/openapi-contract.ts), which is
- * how every request and response the emulator handles is checked against GitHub's description.
+ * Tests and the bench feed these to the OpenAPI contract checker (openapi-check/), which is how
+ * every request and response the emulator handles is checked against GitHub's description.
  */
 export interface HttpExchange {
   method: string;
