@@ -10,6 +10,7 @@ import { Octokit } from "@octokit/rest";
 import { withOpenApiCheck } from "../../runtime/emulator/openapi-check/checked-options.ts";
 import { OpenApiContract } from "../../runtime/emulator/openapi-check/openapi-contract.ts";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../runtime/emulator/server.ts";
+import { fileContracts } from "./file-contracts.ts";
 
 /** Octokit logs failed requests to the console; tests assert on them instead. */
 export const quietLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -23,9 +24,6 @@ export interface CheckedEmulator {
   installationClient(account: string, options?: { prefix?: boolean }): Octokit;
   close(): Promise<void>;
 }
-
-/** The checkers of the running test file (taken by openapi-check-setup.ts when it ends). */
-export const fileContracts = new Set<OpenApiContract>();
 
 /** Emulator options whose exchanges `contract` checks, registered for this test file. */
 export function checked(options: EmulatorOptions = {}, contract = new OpenApiContract()): EmulatorOptions {

@@ -1,13 +1,13 @@
 /**
  * Runs in every test file (vitest setupFiles): when the file ends, each OpenAPI checker it made
- * (checked-emulator.ts) must have no violations left, and its counts go to the run's records,
+ * (checked-emulator.ts, file-contracts.ts) must have no violations left, and its counts go to the run's records,
  * which global-setup.ts adds up when the run ends.
  */
 import { appendFileSync } from "node:fs";
 import { relative } from "node:path";
 import { afterAll, expect, inject } from "vitest";
 import { contractRecord } from "../../runtime/emulator/openapi-check/report.ts";
-import { fileContracts } from "./checked-emulator.ts";
+import { fileContracts } from "./file-contracts.ts";
 
 afterAll((suite) => {
   const file = relative(process.cwd(), (suite as { filepath?: string }).filepath ?? suite.name);
