@@ -21,5 +21,5 @@ npx vitest run --project engine
 npx vitest run --project operator
 # Integration tests fail, rather than skip, when libvirtd is not reachable.
 RF_REQUIRE_LIBVIRT=1 npx vitest run --project integration
-# What the OpenAPI check saw across the three projects (fails on a violation).
+# What the OpenAPI check saw across the projects (fails on a violation).
 npm run --silent openapi-report
