@@ -9,6 +9,7 @@ import { rm } from "node:fs/promises";
 import type { PoolConfig } from "../config/controller-config.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 import type { ControllerContext } from "./context.ts";
+import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
 import { runnerName, vmPaths } from "./naming.ts";
 import { teardown } from "./teardown.ts";
@@ -21,6 +22,7 @@ export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noti
   const times = noticedAt === undefined ? { requested } : { noticed: Math.min(noticedAt, requested), requested };
   const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times };
   await ctx.records.put(record);
+  await crashPoint("provision:recorded");
   return record;
 }
 
@@ -37,13 +39,15 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     // The JIT config (a GitHub round trip) and the overlay (a local qemu-img) do not depend on
     // each other: make them at the same time.
     const [jitResult, overlayResult] = await Promise.allSettled([
-      github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId }).then((jit) => {
+      github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId }).then(async (jit) => {
         record.runnerId = jit.runnerId;
         record.times.jit = clock.now();
+        await crashPoint("provision:jit");
         return jit;
       }),
       hypervisor.createOverlay(config.image.base, paths.overlay).then(() => {
         record.times.overlay = clock.now();
+        return crashPoint("provision:overlay");
       }),
     ]);
     // The runner id must be on disk before anything else can fail: it is how a crash's
@@ -56,13 +60,16 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
 
     failedStep = "define_error";
     await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);
+    await crashPoint("provision:secret");
     await hypervisor.shareSecretFile(paths.secret);
     await hypervisor.defineDomain(domainSpecFor(config, pool, name, paths, clock.now()));
     record.times.defined = clock.now();
+    await crashPoint("provision:defined");
 
     failedStep = "start_error";
     await hypervisor.startDomain(name);
     record.times.started = clock.now();
+    await crashPoint("provision:started");
     record.phase = "booting";
     await ctx.records.put(record);
     log.info({ event: "vm_started", runnerId: jit.runnerId }, "runner VM started");

@@ -6,6 +6,7 @@
 import { rm } from "node:fs/promises";
 import { GitHubError } from "../ports/github.ts";
 import type { ControllerContext } from "./context.ts";
+import { crashPoint } from "./crash-points.ts";
 import { vmPaths } from "./naming.ts";
 import { outcomeOf } from "./outcome.ts";
 import { phaseDurations, queueWaitMs } from "./phase-durations.ts";
@@ -26,6 +27,7 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   // A job cut short (timeout, drain, refusal) ends when the teardown was decided.
   if (leaving.times.assigned !== undefined) leaving.times = { ...leaving.times, finished: leaving.times.finished ?? leaving.teardown!.at };
   await ctx.records.put(leaving);
+  await crashPoint("teardown:recorded");
 
   if (options.voluntary && leaving.runnerId !== undefined) {
     try {
@@ -48,6 +50,7 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   // the registration do not depend on each other.
   await hypervisor.removeDomain(leaving.name);
   const domainMs = clock.now() - stepStarted;
+  await crashPoint("teardown:domain-removed");
   await Promise.all([
     hypervisor.removeOverlay(paths.overlay),
     rm(paths.secret, { force: true }),
@@ -56,9 +59,11 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
       : undefined,
   ]);
   leaving.times.tornDown = clock.now();
+  await crashPoint("teardown:cleaned");
 
   const entry = historyEntry(leaving);
   await ctx.history.append(entry);
+  await crashPoint("teardown:history");
   record.times = leaving.times;
   countEnd(ctx, entry);
   await keepLogIfFailed(leaving, paths.serialLog);

@@ -16,12 +16,13 @@ export interface ControllerProcess {
 
 /**
  * `command` runs the fleet CLI with node, e.g. `[process.execPath, "dist/fleet.cjs"]`; the
- * controller's node flags go first, as on hosts. Logs go to `logFile`.
+ * controller's node flags go first, as on hosts. Logs go to `logFile`. `env` replaces this
+ * process's environment (tests arm crash points through it).
  */
-export async function spawnController(command: readonly string[], configFile: string, logFile: string): Promise<ControllerProcess> {
+export async function spawnController(command: readonly string[], configFile: string, logFile: string, env = process.env): Promise<ControllerProcess> {
   const log = await open(logFile, "a", 0o600);
   const [executable, ...args] = command;
-  const child = spawn(executable!, [...controllerNodeFlags, ...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd] });
+  const child = spawn(executable!, [...controllerNodeFlags, ...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd], env });
   await log.close();
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
