@@ -148,7 +148,8 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     const members = staying.filter((vm) => vm.pool === pool.name);
     const counts = countPhases(members);
     const jobs = demand.get(pool.name) ?? [];
-    const queued = jobs.length;
+    const takenUnseen = members.filter(tookUnknownJob).length;
+    const queued = Math.max(0, jobs.length - takenUnseen);
     const sizing = sizePool(pool, counts, queued);
     const failures = consecutiveFailures(obs.history, pool.name);
     const until = backoffUntil(failures, now);
@@ -160,7 +161,7 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     else {
       const noticed = provisionNoticedAt({
         queuedSeenAt: jobs.map((job) => job.seenAt),
-        spare: counts.provisioning + counts.booting + counts.idle,
+        spare: counts.provisioning + counts.booting + counts.idle + takenUnseen,
         busySeenAt: members.filter((vm) => vm.phase === "busy").map((vm) => busySeenAt(vm, obs.assignments.get(vm.name))),
         count: sizing.provision,
         now,
@@ -205,9 +206,10 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     const name = nameOfFile(overlay.path);
     if (!known.has(name) && !domains.has(name) && !obs.inFlight.has(name)) actions.push({ kind: "removeOverlay", path: overlay.path });
   }
+  // A JIT config file is needed only while its VM is being provisioned: one left by a crash
+  // after the start (its VM adopted) goes now, not with the VM's teardown at the job's end.
   for (const secret of obs.secrets) {
-    const name = nameOfFile(secret);
-    if (!known.has(name) && !obs.inFlight.has(name)) actions.push({ kind: "removeSecret", path: secret });
+    if (!obs.inFlight.has(nameOfFile(secret))) actions.push({ kind: "removeSecret", path: secret });
   }
 
   return { updates, actions, pools, used };
@@ -217,6 +219,14 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
 function busySeenAt(vm: VmRecord, assignment: JobAssignment | undefined): number {
   const assigned = vm.times.assigned ?? vm.times.requested;
   return assignment?.noticedAt === undefined ? assigned : Math.min(assignment.noticedAt, assigned);
+}
+
+/**
+ * A VM seen busy on its console before GitHub (webhook or poll) said which job it took: that
+ * job is most likely still counted as queued, and must not get a VM of its own.
+ */
+function tookUnknownJob(vm: VmRecord): boolean {
+  return vm.phase === "busy" && vm.job?.id === undefined;
 }
 
 function holdReason(obs: Observation, backoff: number | undefined): PoolPlan["held"] {

@@ -9,13 +9,17 @@ import { failureReasons, type HistoryEntry } from "./vm-record.ts";
 export const backoffBaseMs = 5_000;
 export const backoffCapMs = 300_000;
 
-/** Failures at the end of the pool's history, newest last; a success or normal end resets it. */
+/**
+ * Failures at the end of the pool's history, newest last; a success or normal end resets it.
+ * A provision cut short by a controller crash says nothing about the pool: it is skipped, or
+ * every restart mid-provision would hold the pool back (up to minutes after a few crashes).
+ */
 export function consecutiveFailures(history: readonly HistoryEntry[], pool: string): { count: number; lastAt?: number } {
   let count = 0;
   let lastAt: number | undefined;
   for (let i = history.length - 1; i >= 0; i--) {
     const entry = history[i]!;
-    if (entry.pool !== pool) continue;
+    if (entry.pool !== pool || entry.reason === "interrupted") continue;
     if (!failureReasons.has(entry.reason)) break;
     count++;
     lastAt ??= entry.times.tornDown ?? entry.times.requested;

@@ -88,7 +88,8 @@ export const failureReasons: ReadonlySet<TeardownReason> = new Set<TeardownReaso
   ...bootFailureReasons,
   "job_timeout",
   "stuck_after_job",
-  // The controller restarted mid-provision: not the VM's fault, but the VM was lost.
+  // The controller restarted mid-provision: not the VM's fault, but the VM was lost. Counted,
+  // but skipped by the retry backoff (retry-policy.ts).
   "interrupted",
 ]);
 

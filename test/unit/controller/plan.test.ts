@@ -136,6 +136,23 @@ describe("planReconcile", () => {
     ]);
   });
 
+  it("removes the JIT config file of a VM adopted after a crash, but not of a provision in flight", () => {
+    const adopted = vm("small", "booting");
+    const provisioning = vm("small", "provisioning");
+    const secret = (r: VmRecord) => `/s/secrets/${r.name}.jit`;
+    const plan = planReconcile(observe([adopted, provisioning], { secrets: [secret(adopted), secret(provisioning)], inFlight: new Set([provisioning.name]) }), settings);
+    expect(plan.actions).toEqual([{ kind: "removeSecret", path: secret(adopted) }]);
+  });
+
+  it("gives no second VM to a job a VM is seen running before GitHub says which job it took", () => {
+    const early = vm("small", "busy", { job: { name: "build" } });
+    const settingsMin0 = { ...settings, config: { ...config, pools: config.pools.map((p) => ({ ...p, min: 0 })) } };
+    expect(kinds(planReconcile(observe([early], { queued: [queued(1)] }), settingsMin0))).toEqual([]);
+    // Once its job is known, a job still queued is another job: it gets a VM.
+    const known = { ...early, job: { id: 7, name: "build" } };
+    expect(kinds(planReconcile(observe([known], { queued: [queued(1)] }), settingsMin0))).toEqual(["provision:small"]);
+  });
+
   it("does not touch VMs with an action in flight", () => {
     const r = vm("small", "provisioning");
     const plan = planReconcile(observe([r], { inFlight: new Set([r.name]), overlays: [{ path: `/s/${r.name}.qcow2`, sizeBytes: 1 }] }), settings);

@@ -17,6 +17,8 @@ describe("retry policy", () => {
     expect(consecutiveFailures(history, "a")).toEqual({ count: 2, lastAt: 5 });
     expect(consecutiveFailures(history, "b")).toEqual({ count: 1, lastAt: 3 });
     expect(consecutiveFailures(history, "c")).toEqual({ count: 0 });
+    // A provision cut short by a controller crash neither counts nor resets.
+    expect(consecutiveFailures([entry("a", "boot_timeout", 1), entry("a", "interrupted", 2), entry("a", "interrupted", 3)], "a")).toEqual({ count: 1, lastAt: 1 });
     // Scale-downs are not failures.
     expect(consecutiveFailures([entry("a", "jit_error", 1), entry("a", "scale_down", 2)], "a").count).toBe(0);
   });
