@@ -56,31 +56,9 @@ export async function startFleetHarness(options: FleetHarnessOptions = {}): Prom
   const contract = new OpenApiContract();
   const emulator = await startEmulatorChecked({ runnerOfflineAfterSeconds: 5, ...options.emulator }, contract);
   const stateDir = await mkdtemp(join(tmpdir(), "rf-harness-"));
-  const base = join(stateDir, "base.qcow2");
-  await writeFile(base, "base image stand-in");
-  const config = parseControllerConfig({
-    host: { name: "h1", vcpus: 8, memoryMiB: 8192 },
-    github: {
-      apiUrl: emulator.url,
-      scope: { kind: "org", org: "acme" },
-      repositories: ["acme/app"],
-      runnerGroupId: 1,
-      auth: { kind: "app", appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
-      ...options.github,
-    },
-    listen: { host: "127.0.0.1", port: 0 },
-    webhook: { secret: webhookSecret },
-    adminToken,
-    pools: [{ name: "small", labels: fleetLabels, min: 1, max: 3, vcpus: 1, memoryMiB: 512 }],
-    image: { base, boot: { kind: "disk" } },
-    network: { kind: "user-restricted", forwards: [] },
-    paths: { state: stateDir, status: join(stateDir, "status.json"), inventory: join(stateDir, "inventory.json") },
-    timing: { reconcileSeconds: 1, jobPollSeconds: 2, bootTimeoutSeconds: 10 },
-    hypervisor: { driver: "memory", domainType: "qemu" },
-    ...options.config,
-  });
+  const config = await harnessConfig(emulator, stateDir, options);
   const hypervisor = createMemoryHypervisor({ guest: options.guest ?? runsGuestAgent({ pollWaitSeconds: 1 }) });
-  const logger = createLogger({ name: "harness", level: process.env.FLEET_TEST_LOG ?? "silent", destination: pino.destination({ fd: 2, sync: true }) });
+  const logger = harnessLogger();
   const controller = await startController({ config, logger, hypervisor, ...(options.reconciler ? { reconciler: options.reconciler } : {}) });
   if (options.webhook ?? true) emulator.addWebhook(`${controller.url}/webhook`, webhookSecret);
   let closed = false;
@@ -107,6 +85,38 @@ export async function startFleetHarness(options: FleetHarnessOptions = {}): Prom
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The harness's controller config: state in `stateDir` (with a stand-in base image), GitHub at the emulator. */
+export async function harnessConfig(emulator: Emulator, stateDir: string, options: Pick<FleetHarnessOptions, "config" | "github"> = {}): Promise<ControllerConfig> {
+  const base = join(stateDir, "base.qcow2");
+  await writeFile(base, "base image stand-in");
+  return parseControllerConfig({
+    host: { name: "h1", vcpus: 8, memoryMiB: 8192 },
+    github: {
+      apiUrl: emulator.url,
+      scope: { kind: "org", org: "acme" },
+      repositories: ["acme/app"],
+      runnerGroupId: 1,
+      auth: { kind: "app", appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+      ...options.github,
+    },
+    listen: { host: "127.0.0.1", port: 0 },
+    webhook: { secret: webhookSecret },
+    adminToken,
+    pools: [{ name: "small", labels: fleetLabels, min: 1, max: 3, vcpus: 1, memoryMiB: 512 }],
+    image: { base, boot: { kind: "disk" } },
+    network: { kind: "user-restricted", forwards: [] },
+    paths: { state: stateDir, status: join(stateDir, "status.json"), inventory: join(stateDir, "inventory.json") },
+    timing: { reconcileSeconds: 1, jobPollSeconds: 2, bootTimeoutSeconds: 10 },
+    hypervisor: { driver: "memory", domainType: "qemu" },
+    ...options.config,
+  });
+}
+
+/** Silent unless FLEET_TEST_LOG names a level. */
+export function harnessLogger() {
+  return createLogger({ name: "harness", level: process.env.FLEET_TEST_LOG ?? "silent", destination: pino.destination({ fd: 2, sync: true }) });
 }
 
 /** Polls `predicate` every 25 ms (in-process fleets move fast) until it holds, or fails naming `what`. */

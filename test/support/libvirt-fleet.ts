@@ -37,10 +37,16 @@ export interface LibvirtFleet {
   contract: OpenApiContract;
   config: ControllerConfig;
   prefix: string;
+  stateDir: string;
   hypervisor: Hypervisor;
   controller: ControllerProcess | undefined;
-  /** Starts (or restarts) the controller process and registers its webhook. */
-  start(): Promise<ControllerProcess>;
+  /**
+   * Starts (or restarts) the controller process and registers its webhook. `crashAt` arms a
+   * test crash point (`RF_TEST_CRASH_AT`, runtime/controller/crash-points.ts) in that process.
+   */
+  start(options?: { crashAt?: string }): Promise<ControllerProcess>;
+  /** Waits for the controller to die by itself (an armed crash point); returns its signal. */
+  waitForExit(timeoutMs?: number): Promise<NodeJS.Signals | null>;
   /** SIGKILL: the controller dies mid-whatever, leaving everything as it is. */
   kill(): Promise<void>;
   /** SIGTERM and wait: the controller drains and exits. Returns its exit code. */
@@ -89,12 +95,22 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
     contract,
     config,
     prefix,
+    stateDir: config.paths.state,
     hypervisor,
     controller: undefined,
-    async start() {
-      fleet.controller = await spawnController([process.execPath, "dist/fleet.cjs"], configFile, join(dir, `controller-${++runs}.log`));
+    async start(options = {}) {
+      const { RF_TEST_CRASH_AT: _inherited, ...env } = process.env;
+      if (options.crashAt !== undefined) env.RF_TEST_CRASH_AT = options.crashAt;
+      fleet.controller = await spawnController([process.execPath, "dist/fleet.cjs"], configFile, join(dir, `controller-${++runs}.log`), env);
       emulator.addWebhook(`${fleet.controller.url}/webhook`, config.webhook!.secret);
       return fleet.controller;
+    },
+    async waitForExit(timeoutMs = 180_000) {
+      const child = fleet.controller?.child;
+      if (!child) throw new Error("no controller to wait for");
+      await waitFor("the controller to exit", timeoutMs, () => child.exitCode !== null || child.signalCode !== null);
+      fleet.controller = undefined;
+      return child.signalCode;
     },
     async kill() {
       if (fleet.controller) await killController(fleet.controller.child);
