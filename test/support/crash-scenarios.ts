@@ -97,6 +97,7 @@ export interface RandomKillsOutcome {
   kills: number;
   jobs: number;
   served: number;
+  /** Records, domains, overlays, JIT config files and registrations left after the final drain. */
   leaks: number;
   /** Kills that found a VM part-way through its life (a record on disk). */
   midLife: number;
@@ -124,7 +125,8 @@ export async function killsDuringBurst(fleet: CrashableFleet, plan: RandomKills,
   const served = jobs.filter((job) => fleet.emulator.job(job.jobId)?.conclusion === "success").length;
   await settle(fleet, timing, "the burst");
   const code = await fleet.stop();
-  const leaks = leakCount(await fleet.leaks());
+  const left = await leftoversOf(fleet);
+  const leaks = left.records + leakCount(left);
   expect(code, "drain after the burst").toBe(0);
   return { seed: plan.seed, kills: plan.kills, jobs: plan.jobs, served, leaks, midLife, delaysMs };
 }

@@ -37,7 +37,9 @@ export async function startMemoryCrashFleet(pool: { min: number; max: number }):
   const prefix = ownerPrefix(config.namePrefix, config.host.name);
   const hypervisor = createMemoryHypervisor({ guest: runsGuestAgent({ pollWaitSeconds: 1 }) });
   const logger = harnessLogger();
-  const github = gitHubFor(config);
+  // No write spacing: the emulator has no secondary rate limit, and at GitHub's pace (1 s per
+  // write) the registrations 50 kills leave behind take most of a minute to remove.
+  const github = gitHubFor(config, { writeSpacingMs: 0 });
   const controllers: { controller: RunningController; line: Lifeline }[] = [];
   let current: (typeof controllers)[number] | undefined;
   let jobs = 0;
@@ -52,7 +54,7 @@ export async function startMemoryCrashFleet(pool: { min: number; max: number }):
         line.die();
         return line.hang();
       });
-      const controller = await startController({ config, logger, hypervisor: severable(hypervisor, line), github: severable(gitHubFor(config), line) });
+      const controller = await startController({ config, logger, hypervisor: severable(hypervisor, line), github: severable(gitHubFor(config, { writeSpacingMs: 0 }), line) });
       emulator.addWebhook(`${controller.url}/webhook`, webhookSecret);
       current = { controller, line };
       controllers.push(current);

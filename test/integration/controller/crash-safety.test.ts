@@ -10,8 +10,11 @@ import { describeWithLibvirt } from "../../support/lab-image.ts";
 import { crashAtEveryPoint, crashSeed, killsDuringBurst, pointReport } from "../../support/crash-scenarios.ts";
 import { startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
 
-/** Real VMs boot in 5–15 s under TCG on two cores: each kill costs a controller start, so keep the count small. */
-const randomKills = Number(process.env.RF_CRASH_KILLS ?? 10);
+/** Each kill costs a controller start (about 1 s) and its random delay; VMs boot on meanwhile. */
+const randomKills = Number(process.env.RF_CRASH_KILLS || 50);
+if (!Number.isInteger(randomKills) || randomKills < 1) throw new Error(`RF_CRASH_KILLS must be a whole number ≥ 1, got "${process.env.RF_CRASH_KILLS}"`);
+
+const burstJobs = 16;
 
 let fleet: LibvirtFleet | undefined;
 afterEach(async () => {
@@ -32,9 +35,9 @@ await describeWithLibvirt("crash safety", () => {
     console.log(`random kills on real VMs: seed ${seed} (repeat with RF_CRASH_SEED=${seed})`);
     fleet = await startLibvirtFleet({ pool: { min: 0, max: 3 } });
     const started = Date.now();
-    const outcome = await killsDuringBurst(fleet, { seed, kills: randomKills, jobs: 6, maxDelayMs: 4_000 }, { stepTimeoutMs: 180_000 });
+    const outcome = await killsDuringBurst(fleet, { seed, kills: randomKills, jobs: burstJobs, maxDelayMs: 3_000 }, { stepTimeoutMs: 180_000 });
     const { delaysMs, midLife, ...counts } = outcome;
     console.log(`random kills on real VMs: ${JSON.stringify(counts)}, ${midLife} of them mid-way through a VM's life, in ${((Date.now() - started) / 1000).toFixed(0)} s; delays ${delaysMs.join(" ")} ms`);
-    expect(counts).toEqual({ seed, kills: randomKills, jobs: 6, served: 6, leaks: 0 });
+    expect(counts).toEqual({ seed, kills: randomKills, jobs: burstJobs, served: burstJobs, leaks: 0 });
   });
 });

@@ -8,6 +8,9 @@ import { crashPointNames, parseCrashPlan } from "../../../runtime/controller/cra
 import { crashAtEveryPoint, crashSeed, killsDuringBurst, pointReport, seededRandom } from "../../support/crash-scenarios.ts";
 import { startMemoryCrashFleet, type MemoryCrashFleet } from "../../support/memory-crash-fleet.ts";
 
+/** In-memory VMs start at once: jobs that last a few seconds keep the burst going through the kills. */
+const longJob = [{ name: "work", run: "sleep 3" }];
+
 let fleet: MemoryCrashFleet | undefined;
 afterEach(async () => {
   await fleet?.close();
@@ -50,7 +53,7 @@ describe("crash safety (in-memory VMs)", () => {
     console.log(`random kills in memory: seed ${seed} (repeat with RF_CRASH_SEED=${seed})`);
     fleet = await startMemoryCrashFleet({ min: 0, max: 3 });
     const started = Date.now();
-    const { delaysMs: _delays, midLife, ...counts } = await killsDuringBurst(fleet, { seed, kills: 50, jobs: 10, maxDelayMs: 400 }, { stepTimeoutMs: 30_000 });
+    const { delaysMs: _delays, midLife, ...counts } = await killsDuringBurst(fleet, { seed, kills: 50, jobs: 10, maxDelayMs: 400, steps: longJob }, { stepTimeoutMs: 30_000 });
     console.log(`random kills in memory: ${JSON.stringify(counts)}, ${midLife} of them mid-way through a VM's life, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(counts).toEqual({ seed, kills: 50, jobs: 10, served: 10, leaks: 0 });
   }, 300_000);
