@@ -2,8 +2,8 @@
  * Crash safety on real VMs: the controller keeps no state that lives only in its memory, so a
  * SIGKILL at any moment followed by a restart leaks nothing and strands no job. First a kill at
  * every named step of provisioning and teardown (RF_TEST_CRASH_AT), then kills at seeded random
- * moments during a burst. The same scenarios run against in-memory VMs in
- * test/unit/controller/crash-safety.test.ts, with 50 random kills.
+ * moments during a burst. The same scenarios run at unit speed against in-memory VMs in
+ * test/unit/controller/crash-safety.test.ts.
  */
 import { afterEach, expect, it } from "vitest";
 import { describeWithLibvirt } from "../../support/lab-image.ts";
