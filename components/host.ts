@@ -10,21 +10,13 @@ import { hostLayout } from "../runtime/controller/endpoints.ts";
 import { BaseImage } from "./base-image.ts";
 import type { ControllerBundle } from "./controller-bundle.ts";
 import { renderControllerConfig, serializeControllerConfig } from "./controller-config-file.ts";
-import {
-  configInstallCommand,
-  configRemoveCommand,
-  renderPackagesScript,
-  renderStorageRemoveScript,
-  renderStorageScript,
-} from "./host-scripts.ts";
-import { hostUrls, isLoopback } from "./host-urls.ts";
+import { hostProvisioning } from "./host-provisioning.ts";
+import { hostUrls } from "./host-urls.ts";
 import { imageRecipe } from "./image-recipe.ts";
 import { poolLabels } from "./labels.ts";
-import { renderNetworkInstallScript, renderNetworkRemoveScript } from "./libvirt-network.ts";
 import { componentTypes } from "./resource-types.ts";
 import type { SecretValue } from "./secret-value.ts";
 import type { FleetConfig, HostSettings } from "./stack-config.ts";
-import { renderRestartScript, renderUnits, renderUnitsInstallScript, renderUnitsRemoveScript } from "./systemd-units.ts";
 
 export interface HostArgs {
   host: HostSettings;
@@ -79,33 +71,14 @@ export class Host extends pulumi.ComponentResource {
     };
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, dependsOn });
 
-    const packagesScript = renderPackagesScript(host.arch);
+    const steps = hostProvisioning(host, fleet);
     const packages = new command.remote.Command(
       `${name}-packages`,
-      { connection, create: "bash -s", stdin: packagesScript, triggers: [sha256(packagesScript)] },
+      { connection, ...steps.packages, triggers: [sha256(steps.packages.stdin!)] },
       child(),
     );
-
-    const storageScript = renderStorageScript();
-    const storage = new command.remote.Command(
-      `${name}-storage`,
-      { connection, create: "bash -s", stdin: storageScript, delete: renderStorageRemoveScript() },
-      child([packages]),
-    );
-
-    const network = new command.remote.Command(
-      `${name}-network`,
-      {
-        connection,
-        create: "bash -s",
-        stdin: renderNetworkInstallScript({
-          subnet: host.runnerSubnet,
-          hostAddresses: [host.address, host.listenAddress].filter((a) => !isLoopback(a)),
-        }),
-        delete: renderNetworkRemoveScript(),
-      },
-      child([storage]),
-    );
+    const storage = new command.remote.Command(`${name}-storage`, { connection, ...steps.storage }, child([packages]));
+    const network = new command.remote.Command(`${name}-network`, { connection, ...steps.network }, child([storage]));
 
     this.baseImage = new BaseImage(
       `${name}-image`,
@@ -141,32 +114,22 @@ export class Host extends pulumi.ComponentResource {
       `${name}-config`,
       {
         connection,
-        create: configInstallCommand,
+        ...steps.config,
         stdin: secretConfig,
-        delete: configRemoveCommand,
         // Nothing it prints could matter, and nothing must ever echo the file.
         logging: "none",
       },
       { ...child([storage]), additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
     );
 
-    const units = renderUnits({ listenPort: host.listenPort });
-    const unitsScript = renderUnitsInstallScript(units);
-    const unitsCommand = new command.remote.Command(
-      `${name}-units`,
-      { connection, create: "bash -s", stdin: unitsScript, delete: renderUnitsRemoveScript() },
-      child([packages, bundle]),
-    );
-
-    const urls = hostUrls(host, fleet.webhook?.path ?? "/webhook");
+    const unitsCommand = new command.remote.Command(`${name}-units`, { connection, ...steps.units }, child([packages, bundle]));
     new command.remote.Command(
       `${name}-restart`,
       {
         connection,
-        create: "bash -s",
-        stdin: renderRestartScript(urls.localHealthUrl),
+        ...steps.restart,
         // Restart when the code, the config or the units change; the config's hash stays secret.
-        triggers: [args.bundle.sha256, pulumi.secret(secretConfig.apply(sha256)), sha256(unitsScript)],
+        triggers: [args.bundle.sha256, pulumi.secret(secretConfig.apply(sha256)), sha256(steps.units.stdin!)],
       },
       child([bundle, config, unitsCommand, network, this.baseImage]),
     );
@@ -179,7 +142,7 @@ export class Host extends pulumi.ComponentResource {
       vcpus: host.vcpus,
       memoryMiB: host.memoryMiB,
       webhookSecretConfigured: fleet.webhook !== undefined,
-      webhookUrl: urls.webhookUrl ?? null,
+      webhookUrl: hostUrls(host, fleet.webhook?.path ?? "/webhook").webhookUrl ?? null,
       sshHostKeyPinned: host.sshHostKey !== undefined,
       poolSizes: host.pools.map((pool) => ({
         name: pool.name,
