@@ -63,7 +63,8 @@ export function renderStorageScript(): string {
     `install -d -m 0711 ${hostLayout.imageDir}`,
     `${virsh} pool-info ${pool} >/dev/null 2>&1 || ${virsh} pool-define-as ${pool} dir --target ${hostLayout.imageDir}`,
     `${virsh} pool-autostart ${pool}`,
-    `${virsh} pool-info ${pool} | grep -Eq '^State:[[:space:]]+running' || ${virsh} pool-start ${pool}`,
+    // grep reads to the end (no -q): under pipefail an early exit fails virsh with SIGPIPE.
+    `${virsh} pool-info ${pool} | grep -E '^State:[[:space:]]+running' >/dev/null || ${virsh} pool-start ${pool}`,
     "",
   ].join("\n");
 }

@@ -151,9 +151,16 @@ export function renderNetworkInstallScript(params: NetworkParams): string {
     scriptHeader(`runner VM network ${runnerNetwork.network}`),
     writeFileScript("/etc/runner-fleet/libvirt/nwfilter.xml", renderNwfilterXml(params), "0644"),
     writeFileScript("/etc/runner-fleet/libvirt/network.xml", renderNetworkXml(params), "0644"),
-    // nwfilter-define updates a filter in place, including on running guests.
+    // libvirt redefines an existing filter or network in place (a filter even on running guests)
+    // only when the XML names its UUID; without one it refuses ("already exists with uuid").
+    "keep_uuid() {",
+    `  uuid=$(${virsh} "$1-dumpxml" "$2" 2>/dev/null | sed -n 's:.*<uuid>\\(.*\\)</uuid>.*:\\1:p' | head -n 1 || true)`,
+    `  if [ -n "$uuid" ]; then sed -i "1a\\  <uuid>$uuid</uuid>" "$3"; fi`,
+    "}",
+    `keep_uuid nwfilter ${shellQuote(runnerNetwork.filter)} /etc/runner-fleet/libvirt/nwfilter.xml`,
+    `keep_uuid net ${net} /etc/runner-fleet/libvirt/network.xml`,
     `${virsh} nwfilter-define /etc/runner-fleet/libvirt/nwfilter.xml`,
-    `if ${virsh} net-info ${net} >/dev/null 2>&1 && ${virsh} net-info ${net} | grep -Eq '^Active:[[:space:]]+yes'; then`,
+    `if ${virsh} net-info ${net} >/dev/null 2>&1 && ${virsh} net-info ${net} | grep -E '^Active:[[:space:]]+yes' >/dev/null; then`,
     `  ${virsh} net-destroy ${net}`,
     `fi`,
     `${virsh} net-define /etc/runner-fleet/libvirt/network.xml`,

@@ -144,6 +144,10 @@ describe("the runner network", () => {
     expect(install).toContain(renderNetworkXml(params));
     expect(install).toContain(renderNwfilterXml(params));
     expect(install.indexOf("nwfilter-define")).toBeLessThan(install.indexOf("net-start"));
+    // A second run redefines in place: libvirt refuses a known name without its UUID (found on a
+    // real host, test/integration/host; that test runs the script twice).
+    expect(install.indexOf("keep_uuid nwfilter")).toBeLessThan(install.indexOf("nwfilter-define"));
+    expect(install.indexOf("keep_uuid net ")).toBeLessThan(install.indexOf("net-define"));
     expect(renderNetworkRemoveScript()).toMatch(/net-destroy .*net-undefine .*nwfilter-undefine/);
   });
 });
@@ -252,6 +256,13 @@ describe("host preparation scripts", () => {
     expect(script).toContain(`install -d -m 0711 ${hostLayout.stateDir}\n`);
     expect(script).toContain(`pool-info 'runner-fleet' >/dev/null 2>&1 || virsh -q -c qemu:///system pool-define-as`);
     bashSyntaxOk(renderStorageRemoveScript());
+  });
+
+  // Found on a real systemd host (test/integration/host): under `set -o pipefail`, `grep -q`
+  // exits at its first match and virsh dies of SIGPIPE, so "already running" read as "not running".
+  it("never pipe into an early-exiting grep under pipefail", () => {
+    const scripts = [renderPackagesScript("x64"), renderStorageScript(), renderNetworkInstallScript(params)];
+    for (const script of scripts) expect(script).not.toMatch(/\|\s*grep\s+-[A-Za-z]*q/);
   });
 
   it("write the config from stdin only, 0600 root:root", () => {
