@@ -21,6 +21,8 @@ readonly PACKAGES=(
   # real Prometheus scraping a lab controller plus promtool on the alert rules (the package's
   # init script is kept from starting a server by the policy-rc.d below; tests run their own)
   chromium prometheus
+  # the systemd host the host-provisioning test boots (systemd-nspawn) and reaches over SSH
+  systemd-container openssh-client iproute2
 )
 
 step() { printf 'setup-machine: %s\n' "$*"; }
