@@ -80,7 +80,7 @@ export async function handleRunnerRequest(req: IncomingMessage, res: ServerRespo
     const aborted = new AbortController();
     res.on("close", () => aborted.abort());
     const message = await gh.poll(runner, waitSeconds * 1000, aborted.signal);
-    if (message) sendJson(res, 200, message);
+    if (message) sendJson(res, 200, { ...message, clock: { receivedAt, sentAt: gh.now() } });
     else sendJson(res, 204, undefined);
     return;
   }

@@ -106,11 +106,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     say(`Current runner version: '${agentVersion}'`);
     stamp(runnerConsole.listening);
 
-    let job: JobMessage | undefined;
+    let job: (JobMessage & { clockSample?: ClockSample }) | undefined;
     while (job === undefined) job = await client.pollMessage(sessionId, options.pollWaitSeconds ?? 50);
 
     stamp(runnerConsole.running(job.jobName));
-    const conclusion = await runJob(client, config, job, options, session.clockSample);
+    // The comparison made as the job arrived is the nearest to its steps; the session's is the fallback.
+    const conclusion = await runJob(client, config, job, options, job.clockSample ?? session.clockSample);
     await client.complete(job.jobId, { conclusion });
     stamp(runnerConsole.completed(job.jobName, resultWords[conclusion]));
     await client.deleteSession(sessionId).catch((error: unknown) => {

@@ -50,8 +50,8 @@ export interface RunnerClientOptions {
 export interface RunnerClient {
   /** Opens the session; `clock` compares this machine's clock with the service's, if it answered with its own. */
   createSession(request: SessionRequest): Promise<SessionResponse & { clockSample?: ClockSample }>;
-  /** Long poll: the job message, or undefined when the wait ended without one. */
-  pollMessage(sessionId: string, waitSeconds: number): Promise<JobMessage | undefined>;
+  /** Long poll: the job message (with a clock comparison, if the service sent its clock), or undefined when the wait ended without one. */
+  pollMessage(sessionId: string, waitSeconds: number): Promise<(JobMessage & { clockSample?: ClockSample }) | undefined>;
   /** Tells the service the runner is alive while it runs the job. */
   renewJob(jobId: number): Promise<void>;
   reportStep(jobId: number, report: StepReport): Promise<void>;
@@ -122,16 +122,17 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       const guestSentAt = lastSentAt;
       await expect(response, "POST sessions", [200, 201]);
       const session = (await response.json()) as SessionResponse;
-      if (!session.clock) return session;
-      const { receivedAt: serviceReceivedAt, sentAt: serviceSentAt } = session.clock;
-      return { ...session, clockSample: { guestSentAt, serviceReceivedAt, serviceSentAt, guestReceivedAt } };
+      return session.clock ? { ...session, clockSample: sampleOf(guestSentAt, session.clock, guestReceivedAt) } : session;
     },
     async pollMessage(sessionId, waitSeconds) {
       const path = `${runnerApiPaths.message(sessionId)}?waitSeconds=${waitSeconds}`;
       const response = await request("GET", path, undefined, waitSeconds * 1000 + requestGraceMs);
+      const guestReceivedAt = options.clock.now();
+      const guestSentAt = lastSentAt;
       if (response.status === 204) return undefined;
       await expect(response, "GET message", [200]);
-      return (await response.json()) as JobMessage;
+      const job = (await response.json()) as JobMessage;
+      return job.clock ? { ...job, clockSample: sampleOf(guestSentAt, job.clock, guestReceivedAt) } : job;
     },
     async renewJob(jobId) {
       const response = await request("POST", runnerApiPaths.renew(jobId), undefined, shortTimeout);
@@ -155,6 +156,10 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       await drain(response);
     },
   };
+}
+
+function sampleOf(guestSentAt: number, service: { receivedAt: number; sentAt: number }, guestReceivedAt: number): ClockSample {
+  return { guestSentAt, serviceReceivedAt: service.receivedAt, serviceSentAt: service.sentAt, guestReceivedAt };
 }
 
 async function drain(response: ResponseLike): Promise<void> {

@@ -16,7 +16,7 @@
  *   DELETE sessions/{sessionId}                                   -> 204
  *
  * Step reports carry the step's start and end on the runner's clock, and the clock comparison made
- * when the session opened (`clock-sample.ts`), so the service can tell when a step started on its
+ * on the poll that delivered the job (or when the session opened; `clock-sample.ts`), so the service can tell when a step started on its
  * own clock. Guest clocks run up to a second off the host's.
  *
  * A runner is "online" while it holds a session and polls. After it completes its one job the
@@ -56,6 +56,11 @@ export interface JobStep {
 }
 
 export interface JobMessage {
+  /**
+   * The service's clock (epoch ms) when the poll that delivers the job arrived and when it was
+   * answered: a clock comparison right before the steps, since a guest's clock can jump after boot.
+   */
+  clock?: { receivedAt: number; sentAt: number };
   jobId: number;
   runId: number;
   /** `owner/name` */
@@ -77,7 +82,7 @@ export interface StepReport {
   /** ISO timestamps with milliseconds, on the runner's clock. */
   startedAt: string;
   completedAt: string;
-  /** The runner's clock compared with the service's when the session opened. */
+  /** The runner's clock compared with the service's as the job arrived (or when the session opened). */
   clock?: ClockSample;
 }
 

@@ -99,15 +99,20 @@ describe("guest agent with the emulator", () => {
 
   it("reports its clock against the service's, so a step's start lands on the service's clock", async () => {
     const { jitConfig } = await mintJitConfig(["lab-clock"]);
-    const { jobId } = emulator.enqueueJob({ repository: "acme/app", labels: ["lab-clock"], steps: [{ name: "a", run: "true" }] });
-    // A guest clock 5 s behind the host's (TCG guests' clocks run up to a second behind).
-    const behind = { now: () => Date.now() - 5000, sleep: systemClock.sleep };
+    const queueLater = setTimeout(() => emulator.enqueueJob({ repository: "acme/app", labels: ["lab-clock"], steps: [{ name: "a", run: "true" }] }), 1500);
+    // A guest clock 5 s behind the host's when it connects, which then jumps 2 s further back
+    // while it waits for its job (TCG guests' clocks run up to a second behind, and can jump).
+    let skew = 5000;
+    const behind = { now: () => Date.now() - skew, sleep: systemClock.sleep };
+    setTimeout(() => (skew = 7000), 300);
     await agent(jitConfig, { clock: behind });
 
-    const job = emulator.github.state.jobs.get(jobId)!;
+    clearTimeout(queueLater);
+    const job = [...emulator.github.state.jobs.values()].find((j) => j.labels.includes("lab-clock"))!;
     const pickup = jobPickup(job);
-    expect(pickup.clock!.offsetMs).toBeGreaterThan(5000 - pickup.clock!.roundTripMs / 2 - 1);
-    expect(pickup.clock!.offsetMs).toBeLessThan(5000 + pickup.clock!.roundTripMs / 2 + 1);
+    // The comparison made as the job arrived, after the jump, is the one the steps carry.
+    expect(pickup.clock!.offsetMs).toBeGreaterThan(7000 - pickup.clock!.roundTripMs / 2 - 1);
+    expect(pickup.clock!.offsetMs).toBeLessThan(7000 + pickup.clock!.roundTripMs / 2 + 1);
     // Uncorrected, the step would have started before the job was even queued.
     expect(job.stepResults[0]!.reportedStartedAt! - job.createdAt).toBeLessThan(0);
     expect(pickup.firstStepMs).toBeGreaterThanOrEqual(pickup.handedOutMs!);
