@@ -75,9 +75,10 @@ beforeAll(async () => {
 
   const status = () => fetch(`${fleet.url}/status`).then((r) => r.json() as Promise<StatusDocument>);
   await waitFor("the warm pool", 30_000, async () => (await status()).vms.some((vm) => vm.phase === "idle"));
-  // The next VM's runner never connects (retries included, GitHub fails one runner list: the
-  // client retries twice), a few jobs run, and a bot's job is refused.
-  fleet.emulator.setFaults({ runnerNeverConnects: { times: 1 }, serverError: { route: "GET /orgs/acme/actions/runners", times: 3 } });
+  // The next VM's runner never connects; GitHub fails runner lists twice over (the client
+  // retries twice, and under load another caller may take some of the failures), a few jobs run,
+  // and a bot's job is refused.
+  fleet.emulator.setFaults({ runnerNeverConnects: { times: 1 }, serverError: { route: "GET /orgs/acme/actions/runners", times: 6 } });
   const jobs = [fleet.enqueue("prom-1", 2), fleet.enqueue("prom-2", 2), fleet.enqueue("prom-3", 2)];
   fleet.enqueue("bot-job", 1, { login: "dependabot[bot]", type: "Bot" });
   await waitFor("three jobs done", 60_000, () => jobs.every((job) => fleet.emulator.job(job.jobId)?.status === "completed"));
@@ -85,11 +86,12 @@ beforeAll(async () => {
   // Let Prometheus scrape the end of it (1 s interval). Counters start at 0 (initial-series.ts),
   // so increase() counts the first job and the first failure.
   await waitFor("the jobs and the failure in Prometheus", 30_000, async () => {
-    const [ended, failed] = await Promise.all([
+    const [ended, failed, errors] = await Promise.all([
       query(`sum(increase(${metricCatalog.jobs.name}{outcome="success"}[5m]))`).catch(() => []),
       query(`sum(increase(${metricCatalog.vmFailures.name}[5m]))`).catch(() => []),
+      query(`sum(${metricCatalog.reconcileErrors.name})`).catch(() => []),
     ]);
-    return Number(ended[0]?.value[1] ?? 0) > 0 && Number(failed[0]?.value[1] ?? 0) > 0;
+    return [ended, failed, errors].every((result) => Number(result[0]?.value[1] ?? 0) > 0);
   });
 }, 120_000);
 
