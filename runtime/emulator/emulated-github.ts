@@ -273,6 +273,17 @@ export class EmulatedGitHub {
     this.finishJob(job, "cancelled");
   }
 
+  /**
+   * `force-cancel`: every job of the run that has not completed ends `cancelled` now, whether or
+   * not its runner answers (GitHub's plain cancel waits up to 5 minutes for the runner and lets
+   * `if: always()` jobs run). 409 when the run has already completed, as on GitHub.
+   */
+  forceCancelRun(run: WorkflowRun): void {
+    const open = this.state.jobsOfRun(run.id).filter((job) => job.status !== "completed");
+    if (open.length === 0) throw new GitHubHttpError(409, "Cannot cancel a workflow run that is completed.");
+    for (const job of open) this.finishJob(job, "cancelled");
+  }
+
   jobView(job: Job): JobView {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     return {

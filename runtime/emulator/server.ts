@@ -28,6 +28,7 @@ import { installationRoutes } from "./routes/installations.ts";
 import { pullRoutes } from "./routes/pulls.ts";
 import { runnerGroupRoutes } from "./routes/runner-groups.ts";
 import { runnerRoutes } from "./routes/runners.ts";
+import { statusRoutes } from "./routes/statuses.ts";
 import { variableRoutes } from "./routes/variables.ts";
 import { handleRunnerRequest } from "./runner-protocol.ts";
 import { defaultSeed, seedState, type SeedData } from "./seed.ts";
@@ -138,6 +139,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...variableRoutes,
     ...actionsRunRoutes,
     ...pullRoutes,
+    ...statusRoutes,
   ]);
   const staticTokens = new Set(options.staticTokens ?? []);
   const rateWindows = new Map<string, RateWindow>();

@@ -164,6 +164,17 @@ export interface PullRequest {
   createdAt: number;
 }
 
+/** A commit status (`POST /repos/{owner}/{repo}/statuses/{sha}`), newest last. */
+export interface CommitStatus {
+  id: number;
+  state: "error" | "failure" | "pending" | "success";
+  context: string;
+  description: string | null;
+  targetUrl: string | null;
+  creator: string;
+  createdAt: number;
+}
+
 export interface AppIdentity {
   id: number;
   slug: string;
@@ -192,11 +203,13 @@ export class EmulatorState {
   readonly variables = new Map<string, Map<string, Variable>>();
   /** `repository key#number` -> pull request */
   readonly pullRequests = new Map<string, PullRequest>();
+  /** `repository key#sha` -> statuses, oldest first */
+  readonly commitStatuses = new Map<string, CommitStatus[]>();
   readonly installationTokens = new Map<string, IssuedToken>();
   /** Registration and remove tokens (runner config tokens), with their expiry. */
   readonly runnerTokens = new Map<string, { scope: RunnerScope; kind: "registration" | "remove"; expiresAt: number }>();
 
-  private counters = { account: 5000, repository: 70000, runnerGroup: 1, runner: 0, label: 100, run: 9000000, job: 27000000 };
+  private counters = { account: 5000, repository: 70000, runnerGroup: 1, runner: 0, label: 100, run: 9000000, job: 27000000, status: 310000 };
 
   constructor(readonly app: AppIdentity) {}
 
@@ -291,6 +304,14 @@ export class EmulatorState {
 
   putPullRequest(pr: PullRequest): void {
     this.pullRequests.set(`${key(pr.repository)}#${pr.number}`, pr);
+  }
+
+  statusesOf(repository: string, sha: string): CommitStatus[] {
+    return this.commitStatuses.get(`${key(repository)}#${sha.toLowerCase()}`) ?? [];
+  }
+
+  addStatus(repository: string, sha: string, status: CommitStatus): void {
+    this.commitStatuses.set(`${key(repository)}#${sha.toLowerCase()}`, [...this.statusesOf(repository, sha), status]);
   }
 
   jobsOfRun(runId: number): Job[] {

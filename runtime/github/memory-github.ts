@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { mintJitConfig } from "../protocol/jit-config.ts";
 import {
   GitHubError,
+  type CommitStatusInput,
   type GitHub,
   type GitHubScope,
   type JitConfig,
@@ -58,6 +59,7 @@ export class MemoryGitHub implements GitHub {
   private readonly runners = new Map<number, MemoryRunner>();
   private readonly jobs = new Map<number, MemoryJob>();
   private readonly variables = new Map<string, string>();
+  private readonly statuses = new Map<string, CommitStatusInput[]>();
   private readonly repositoryIds = new Map<string, number>();
   private readonly failures = new Map<GitHubOperation, GitHubError[]>();
   private readonly runnerGroups: Set<number>;
@@ -132,9 +134,23 @@ export class MemoryGitHub implements GitHub {
 
   async getRunContext(repository: string, runId: number): Promise<RunContext> {
     this.enter("getRunContext", repository, runId);
-    const job = [...this.jobs.values()].find((j) => j.runId === runId && j.repository.toLowerCase() === repository.toLowerCase());
+    const job = this.jobsOfRun(repository, runId)[0];
     if (!job) throw new GitHubError(`run ${runId} of ${repository} not found`, 404);
     return structuredClone(job.context);
+  }
+
+  async forceCancelRun(repository: string, runId: number): Promise<void> {
+    this.enter("forceCancelRun", repository, runId);
+    const jobs = this.jobsOfRun(repository, runId);
+    if (jobs.length === 0) throw new GitHubError(`run ${runId} of ${repository} not found`, 404);
+    for (const job of jobs) if (job.status !== "completed") this.completeJob(job.id, "cancelled");
+  }
+
+  async setCommitStatus(repository: string, sha: string, status: CommitStatusInput): Promise<void> {
+    this.enter("setCommitStatus", repository, sha, status);
+    if (!this.jobsOf(repository).some((j) => j.context.headSha === sha)) throw new GitHubError(`no commit ${sha} in ${repository}`, 422);
+    const key = `${repository.toLowerCase()}#${sha}`;
+    this.statuses.set(key, [...(this.statuses.get(key) ?? []), { ...status }]);
   }
 
   async runnerGroup(id: number): Promise<RunnerGroupInfo | undefined> {
@@ -191,6 +207,7 @@ export class MemoryGitHub implements GitHub {
         headRepositoryId: spec.headRepositoryId === undefined ? repositoryId : spec.headRepositoryId,
         actor: spec.actor ?? { login: "octocat", type: "User" },
         headBranch: spec.headBranch ?? "main",
+        headSha: (runId * 7919).toString(16).padStart(40, "0"),
         pullRequests: spec.pullRequests ?? [],
       },
     };
@@ -222,6 +239,19 @@ export class MemoryGitHub implements GitHub {
     for (const runner of this.runners.values()) if (runner.jobId === jobId) this.runners.delete(runner.id);
   }
 
+  /** The commit statuses set on `sha`, oldest first. */
+  commitStatuses(repository: string, sha: string): CommitStatusInput[] {
+    return structuredClone(this.statuses.get(`${repository.toLowerCase()}#${sha}`) ?? []);
+  }
+
+  /** A job as GitHub would list it now (status, conclusion, runner), or undefined. */
+  job(jobId: number): WorkflowJob | undefined {
+    const job = this.jobs.get(jobId);
+    if (!job) return undefined;
+    const { context: _context, ...view } = job;
+    return structuredClone(view);
+  }
+
   setRunnerStatus(runnerId: number, status: "online" | "offline"): void {
     const runner = this.runners.get(runnerId);
     if (!runner) throw new Error(`no runner ${runnerId}`);
@@ -233,6 +263,14 @@ export class MemoryGitHub implements GitHub {
     this.calls.push({ operation, args });
     const failure = this.failures.get(operation)?.shift();
     if (failure) throw failure;
+  }
+
+  private jobsOf(repository: string): MemoryJob[] {
+    return [...this.jobs.values()].filter((j) => j.repository.toLowerCase() === repository.toLowerCase());
+  }
+
+  private jobsOfRun(repository: string, runId: number): MemoryJob[] {
+    return this.jobsOf(repository).filter((j) => j.runId === runId);
   }
 
   private variableKey(repository: string, name: string): string {

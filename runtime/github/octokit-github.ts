@@ -17,6 +17,7 @@ import type { Logger } from "../log/logger.ts";
 import { systemClock, type Clock } from "../ports/clock.ts";
 import {
   GitHubError,
+  type CommitStatusInput,
   type GitHub,
   type GitHubScope,
   type JitConfig,
@@ -338,8 +339,26 @@ export function createOctokitGitHub(options: OctokitGitHubOptions): OctokitGitHu
           headRepositoryId: (run.head_repository as { id: number } | null | undefined)?.id ?? null,
           actor: { login: actor?.login ?? "ghost", type: actor?.type ?? "User" },
           headBranch: run.head_branch,
+          headSha: run.head_sha,
           pullRequests: (run.pull_requests ?? []).map((pr) => pr.number),
         };
+      }),
+
+    forceCancelRun: (repository: string, runId: number): Promise<void> =>
+      call(`force-cancel run ${runId} of ${repository}`, async () => {
+        const { owner, repo } = splitRepository(repository);
+        try {
+          await octokit.rest.actions.forceCancelWorkflowRun({ owner, repo, run_id: runId });
+        } catch (error) {
+          // 409: the run has completed already, which is what we wanted.
+          if ((error as { status?: number }).status !== 409) throw error;
+        }
+      }),
+
+    setCommitStatus: (repository: string, sha: string, status: CommitStatusInput): Promise<void> =>
+      call(`set status ${status.context} on ${sha} of ${repository}`, async () => {
+        const { owner, repo } = splitRepository(repository);
+        await octokit.rest.repos.createCommitStatus({ owner, repo, sha, ...status });
       }),
 
     runnerGroup: (id: number): Promise<RunnerGroupInfo | undefined> =>

@@ -58,8 +58,19 @@ export interface RunContext {
   headRepositoryId: number | null;
   actor: { login: string; type: string };
   headBranch: string | null;
+  /** The commit the run tests (for a fork's pull request, the fork's commit). */
+  headSha: string;
   /** Pull request numbers the run belongs to (same-repo PRs only; GitHub omits fork PRs). */
   pullRequests: number[];
+}
+
+/** A commit status: a line on the pull request's checks, next to the workflow's jobs. */
+export interface CommitStatusInput {
+  state: "error" | "failure" | "pending" | "success";
+  /** Identifies the status among others on the commit (`runner-fleet/trust`). */
+  context: string;
+  /** At most 140 characters. */
+  description: string;
 }
 
 /** The runner group JIT runners join, as far as the controller's safety checks need it. */
@@ -87,6 +98,13 @@ export interface GitHub {
   /** Jobs of `repository` in the given status (through its workflow runs). */
   listJobs(repository: string, status: "queued" | "in_progress"): Promise<WorkflowJob[]>;
   getRunContext(repository: string, runId: number): Promise<RunContext>;
+  /**
+   * Force-cancels a workflow run: its unfinished jobs end `cancelled` without waiting for their
+   * runners and without running `if: always()` jobs. Succeeds if the run already completed.
+   */
+  forceCancelRun(repository: string, runId: number): Promise<void>;
+  /** Sets a commit status on `sha` in `repository`. */
+  setCommitStatus(repository: string, sha: string, status: CommitStatusInput): Promise<void>;
   /** Undefined when the variable does not exist. */
   getVariable(repository: string, name: string): Promise<string | undefined>;
   /** Creates or updates a repository Actions variable. */

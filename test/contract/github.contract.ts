@@ -22,6 +22,10 @@ export interface GitHubContractSubject {
   enqueueJob(spec: ContractJobSpec): Promise<{ jobId: number; runId: number }>;
   /** A runner with `labels` (not made through the port) comes online and takes the job. */
   startJob(jobId: number, labels: string[]): Promise<{ runnerName: string }>;
+  /** The job's status and conclusion as GitHub shows them now. */
+  jobState(jobId: number): Promise<{ status: string; conclusion: string | null }>;
+  /** The commit statuses on `sha`, as a pull request's author sees them. */
+  commitStatuses(repository: string, sha: string): Promise<{ state: string; context: string; description: string | null }[]>;
   close(): Promise<void>;
 }
 
@@ -171,6 +175,53 @@ export function describeGitHubContract(name: string, setup: () => Promise<GitHub
 
       it("answers 404 for a run that does not exist", async () => {
         expect((await rejection(github.getRunContext(subject.repository, 123456789))).status).toBe(404);
+      });
+
+      it("names the run's head commit", async () => {
+        const { runId } = await subject.enqueueJob({ repository: subject.repository, labels: ["x"] });
+        expect((await github.getRunContext(subject.repository, runId)).headSha).toMatch(/^[0-9a-f]{40}$/);
+      });
+    });
+
+    describe("refusing a run (cancel and say why)", () => {
+      it("force-cancels a queued run: its job ends cancelled and is no longer queued; again succeeds", async () => {
+        const labels = [`${prefix()}refused`];
+        const { jobId, runId } = await subject.enqueueJob({ repository: subject.repository, labels });
+        await github.forceCancelRun(subject.repository, runId);
+        expect(await subject.jobState(jobId)).toEqual({ status: "completed", conclusion: "cancelled" });
+        expect((await github.listJobs(subject.repository, "queued")).map((j) => j.id)).not.toContain(jobId);
+        await expect(github.forceCancelRun(subject.repository, runId)).resolves.toBeUndefined();
+      });
+
+      it("force-cancels a running job without its runner's help; the runner is then no longer busy", async () => {
+        const labels = [`${prefix()}running`];
+        const { jobId, runId } = await subject.enqueueJob({ repository: subject.repository, labels });
+        const { runnerName } = await subject.startJob(jobId, labels);
+        await github.forceCancelRun(subject.repository, runId);
+        expect(await subject.jobState(jobId)).toEqual({ status: "completed", conclusion: "cancelled" });
+        const runner = (await github.listRunners(runnerName)).find((r) => r.name === runnerName);
+        // An ephemeral runner is removed with its job; if still listed, it is idle and deletable.
+        if (runner) {
+          expect(runner.busy).toBe(false);
+          await github.deleteRunner(runner.id);
+        }
+        expect((await github.listRunners(runnerName)).filter((r) => r.name === runnerName)).toEqual([]);
+      });
+
+      it("answers 404 when cancelling a run that does not exist", async () => {
+        expect((await rejection(github.forceCancelRun(subject.repository, 123456789))).status).toBe(404);
+      });
+
+      it("sets a commit status on a run's head commit, also a fork's, that the pull request shows", async () => {
+        const { runId } = await subject.enqueueJob({
+          repository: subject.repository,
+          labels: ["x"],
+          event: { name: "pull_request", sender: "mallory", pullRequest: { number: 14, fromFork: true } },
+        });
+        const { headSha } = await github.getRunContext(subject.repository, runId);
+        const status = { state: "failure" as const, context: "runner-fleet/trust", description: "refused: fork" };
+        await github.setCommitStatus(subject.repository, headSha, status);
+        expect(await subject.commitStatuses(subject.repository, headSha)).toEqual([status]);
       });
     });
 

@@ -1,4 +1,4 @@
-/** Workflow runs and their jobs: list (status/event/branch/actor filters), get, jobs of a run, get job. */
+/** Workflow runs and their jobs: list (status/event/branch/actor filters), get, force-cancel, jobs of a run, get job. */
 import { notFound } from "../http-error.ts";
 import { paginate } from "../pagination.ts";
 import { job as renderJob, workflowRun as renderRun } from "../representations/runs.ts";
@@ -65,6 +65,12 @@ function getRun(request: RouteRequest, ctx: RestContext): Reply {
   return { status: 200, body: renderRunOf(run, repo, request, ctx) };
 }
 
+function forceCancelRun(request: RouteRequest, ctx: RestContext): Reply {
+  const { run } = findRun(request, ctx);
+  ctx.gh.forceCancelRun(run);
+  return { status: 202, body: {} };
+}
+
 function listJobs(request: RouteRequest, ctx: RestContext): Reply {
   const { run, repo } = findRun(request, ctx);
   const jobs = ctx.gh.state.jobsOfRun(run.id);
@@ -88,6 +94,7 @@ const base = "/repos/{owner}/{repo}/actions";
 export const actionsRunRoutes: Route<RestContext>[] = [
   { method: "GET", template: `${base}/runs`, auth: "installation", handle: listRuns },
   { method: "GET", template: `${base}/runs/{run_id}`, auth: "installation", handle: getRun },
+  { method: "POST", template: `${base}/runs/{run_id}/force-cancel`, auth: "installation", handle: forceCancelRun },
   { method: "GET", template: `${base}/runs/{run_id}/jobs`, auth: "installation", handle: listJobs },
   { method: "GET", template: `${base}/jobs/{job_id}`, auth: "installation", handle: getJob },
 ];

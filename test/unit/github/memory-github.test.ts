@@ -29,6 +29,11 @@ describeGitHubContract("MemoryGitHub", async () => {
       github.startJob(jobId, runnerId);
       return { runnerName: name };
     },
+    jobState: async (jobId) => {
+      const job = github.job(jobId)!;
+      return { status: job.status, conclusion: job.conclusion };
+    },
+    commitStatuses: async (repository, sha) => github.commitStatuses(repository, sha),
     close: async () => {},
   };
 });

@@ -61,6 +61,16 @@ async function emulatorSubject(scope: GitHubScope, repository: string, otherRepo
       if (message?.jobId !== jobId) throw new Error(`the starter runner got ${message?.jobId}, not ${jobId}`);
       return { runnerName: runner.name };
     },
+    jobState: async (jobId) => {
+      const job = lab.emulator.job(jobId)!;
+      return { status: job.status, conclusion: job.conclusion };
+    },
+    commitStatuses: async (repository, sha) => {
+      // Read back through the REST route a pull request page uses (checked against the description).
+      const [owner, repo] = repository.split("/") as [string, string];
+      const { data } = await lab.installationClient(owner).rest.repos.listCommitStatusesForRef({ owner, repo, ref: sha });
+      return data.map((s) => ({ state: s.state, context: s.context, description: s.description }));
+    },
     close: () => lab.close(),
   };
 }
