@@ -88,7 +88,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   };
   await context.records.init();
   const demand = new DemandTracker();
-  const reconciler = new Reconciler(context, demand, { refuseJob: createTrustCheck(github), ...options.reconciler });
+  const reconciler = new Reconciler(context, demand, { judgeRun: createTrustCheck(github), ...options.reconciler });
   // The setup check before the first pass: it also exchanges the App's installation token, so
   // the first VM does not wait for that. GitHub being slow or down must not hold the start up.
   await Promise.race([checkRunnerGroup(github, config, reconciler, logger), clock.sleep(setupCheckTimeoutMs)]);

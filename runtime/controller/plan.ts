@@ -41,7 +41,7 @@ export type Action =
   /** `noticedAt`: when the controller learned of the need this VM fills (`provision-trigger.ts`). */
   | { kind: "provision"; pool: string; noticedAt: number }
   /** `voluntary`: the VM is healthy and idle; deregister first and keep it if it just took a job. */
-  | { kind: "teardown"; name: string; reason: TeardownReason; detail: string; voluntary: boolean }
+  | { kind: "teardown"; name: string; reason: TeardownReason; detail: string; voluntary: boolean; headSha?: string }
   | { kind: "deleteRunner"; id: number; name: string }
   | { kind: "removeOverlay"; path: string }
   | { kind: "removeSecret"; path: string };

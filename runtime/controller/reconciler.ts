@@ -24,7 +24,7 @@ import { provision, recordNewVm } from "./provision.ts";
 import { buildInventory, buildStatus, type ControllerHealth, type InventoryDocument, type StatusDocument } from "./status-report.ts";
 import { teardown } from "./teardown.ts";
 import { GitHubObserver } from "./github-observer.ts";
-import { TrustGate } from "./trust-check.ts";
+import { TrustGate, type JudgeRun } from "./trust-check.ts";
 import type { VmRecord } from "./vm-record.ts";
 import type { ConsoleMarks } from "./console-marks.ts";
 
@@ -38,11 +38,8 @@ export interface ReconcilerOptions {
   peerFallbackMs?: number;
   scaleDownIdleMs?: number;
   stuckGraceMs?: number;
-  /**
-   * Decides whether a VM's job may run here (the trust check). Returns the reason to refuse,
-   * or undefined. Called once per job when a VM becomes busy.
-   */
-  refuseJob?: (record: VmRecord) => Promise<string | undefined>;
+  /** The trust check: whether a run's jobs may run here (`trust-check.ts`). Without it, every job may. */
+  judgeRun?: JudgeRun;
 }
 
 export interface PassResult {
@@ -92,7 +89,13 @@ export class Reconciler {
       prefix: this.prefix,
       onUpdate: () => this.kick(),
     });
-    this.trust = new TrustGate(options.refuseJob, { metrics: ctx.metrics, logger: ctx.logger, onVerdict: () => this.kick() });
+    this.trust = new TrustGate(options.judgeRun, {
+      github: ctx.github,
+      pools: config.pools,
+      metrics: ctx.metrics,
+      logger: ctx.logger,
+      onVerdict: () => this.kick(),
+    });
     this.settings = {
       config,
       timing: {
@@ -159,7 +162,7 @@ export class Reconciler {
       for (const record of plan.updates) await ctx.records.put(record);
       this.logTransitions(obs.records, plan.updates);
       const latest = mergeRecords(obs.records, plan.updates);
-      this.trust.check(latest);
+      this.trust.vetQueued(obs.queued);
       await this.act([...this.refusalActions(latest), ...plan.actions], latest);
       ctx.logger.debug({ event: "reconcile_pass", observeMs: observed - started, planActMs: ctx.clock.now() - observed, actions: plan.actions.length }, "pass");
       this.health.lastPassOk = true;
@@ -231,13 +234,11 @@ export class Reconciler {
     };
   }
 
-  /** Teardowns for VMs whose job the trust gate refused, if they are still here. */
+  /** Teardowns for VMs whose job the trust gate refuses. They come first: a refusal beats any other end. */
   private refusalActions(latest: readonly VmRecord[]): Action[] {
-    const present = new Set(latest.map((r) => r.name));
     return this.trust
-      .takeRefusals()
-      .filter((refusal) => present.has(refusal.name))
-      .map((refusal) => ({ kind: "teardown", name: refusal.name, reason: "untrusted", detail: refusal.reason, voluntary: false }));
+      .refusals(latest)
+      .map((refusal) => ({ kind: "teardown", name: refusal.name, reason: "untrusted", detail: refusal.detail, voluntary: false, headSha: refusal.headSha }));
   }
 
   private async act(actions: readonly Action[], records: readonly VmRecord[]): Promise<void> {
@@ -269,6 +270,7 @@ export class Reconciler {
       case "teardown": {
         const record = latest.get(action.name) ?? this.orphanRecord(action.name);
         const leaving: VmRecord = { ...record, teardown: record.teardown ?? { reason: action.reason, detail: action.detail, at: ctx.clock.now() } };
+        if (action.headSha !== undefined && record.job) leaving.job = { ...record.job, headSha: action.headSha };
         await teardown(ctx, leaving, { voluntary: action.voluntary });
         return;
       }

@@ -9,10 +9,12 @@ import type { ControllerContext } from "./context.ts";
 import { crashPoint } from "./crash-points.ts";
 import { vmPaths } from "./naming.ts";
 import { outcomeOf } from "./outcome.ts";
+import { endRefusedRun } from "./refused-run.ts";
 import { phaseDurations, queueWaitMs } from "./phase-durations.ts";
 import { failureReasons, type HistoryEntry, type VmRecord } from "./vm-record.ts";
 
-export type TeardownResult = "removed" | "kept";
+/** `pending`: the VM is gone but GitHub still holds a refused job's registration; tried again next pass. */
+export type TeardownResult = "removed" | "kept" | "pending";
 
 /**
  * `record.teardown` must say why. A `voluntary` teardown (scale-down, drain of an idle VM)
@@ -46,18 +48,28 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
 
   const paths = vmPaths(config.paths.state, leaving.name);
   const stepStarted = clock.now();
-  // The domain first (nothing may run from the overlay we are about to delete); the files and
-  // the registration do not depend on each other.
-  await hypervisor.removeDomain(leaving.name);
+  // The domain first (nothing may run from the overlay we are about to delete); a refused job's
+  // run is ended meanwhile. The files and the registration do not depend on each other.
+  await settleBoth(
+    hypervisor.removeDomain(leaving.name).then(() => {
+      leaving.times.domainGone ??= clock.now();
+    }),
+    endRunIfRefused(ctx, leaving),
+  );
   const domainMs = clock.now() - stepStarted;
   await crashPoint("teardown:domain-removed");
-  await Promise.all([
-    hypervisor.removeOverlay(paths.overlay),
-    rm(paths.secret, { force: true }),
+  const [, released] = await Promise.all([
+    Promise.all([hypervisor.removeOverlay(paths.overlay), rm(paths.secret, { force: true })]),
     !options.voluntary && leaving.runnerId !== undefined && mayStillBeRegistered(leaving)
-      ? deregisterAfterDestroy(ctx, leaving.runnerId, log)
-      : undefined,
+      ? deregisterAfterDestroy(ctx, leaving, log)
+      : true,
   ]);
+  if (!released) {
+    // The record stays (phase tearing-down) as the journal of the removal still owed: the next
+    // pass, or the next controller, tries again.
+    await ctx.records.put(leaving);
+    return "pending";
+  }
   leaving.times.tornDown = clock.now();
   await crashPoint("teardown:cleaned");
 
@@ -88,17 +100,37 @@ function mayStillBeRegistered(record: VmRecord): boolean {
 
 /**
  * The VM is gone, so its runner is too; but GitHub refuses (422) to delete a registration it
- * still believes is running a job, until it notices the runner was lost and fails the job.
- * That is no reason to keep the VM's teardown open: the orphan sweep removes the registration
- * once GitHub lets go (an ephemeral one usually disappears by itself).
+ * still believes is running a job, until the job ends. A refused job's run was cancelled, so
+ * that is soon: the removal is owed and retried (false). Any other job ends when GitHub notices
+ * the runner was lost, which is no reason to keep the teardown open: the orphan sweep removes
+ * the registration once GitHub lets go (an ephemeral one usually disappears by itself).
  */
-async function deregisterAfterDestroy(ctx: ControllerContext, runnerId: number, log: ControllerContext["logger"]): Promise<void> {
+async function deregisterAfterDestroy(ctx: ControllerContext, record: VmRecord, log: ControllerContext["logger"]): Promise<boolean> {
   try {
-    await ctx.github.deleteRunner(runnerId);
+    await ctx.github.deleteRunner(record.runnerId!);
+    return true;
   } catch (error) {
     if (!(error instanceof GitHubError && error.status === 422)) throw error;
-    log.info({ event: "runner_release_pending", runnerId }, "GitHub still shows the runner busy; the orphan sweep will remove it");
+    const owed = record.teardown?.reason === "untrusted";
+    log.info({ event: "runner_release_pending", runnerId: record.runnerId, retried: owed }, owed
+      ? "GitHub still shows the refused runner busy; removing it once the cancelled job ends"
+      : "GitHub still shows the runner busy; the orphan sweep will remove it");
+    return !owed;
   }
+}
+
+/** A refused job's run is cancelled and its commit status set, once (the record remembers). */
+async function endRunIfRefused(ctx: ControllerContext, record: VmRecord): Promise<void> {
+  const { teardown: why, job } = record;
+  if (why?.reason !== "untrusted" || why.runEnded || job?.repository === undefined || job.runId === undefined) return;
+  await endRefusedRun(ctx.github, { repository: job.repository, runId: job.runId, ...(job.headSha ? { headSha: job.headSha } : {}) }, why.detail);
+  why.runEnded = true;
+}
+
+/** Waits for both, then fails if either failed: a teardown retried later must not race its own first try. */
+async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const results = await Promise.allSettled([a, b]);
+  for (const result of results) if (result.status === "rejected") throw result.reason;
 }
 
 function historyEntry(record: VmRecord): HistoryEntry {

@@ -1,84 +1,165 @@
 /**
- * The controller's last line of defence for routing: when one of its VMs takes a job, look up
- * the job's workflow run (one API call per run, cached) and refuse the job if the run comes from
- * a context that may not use self-hosted runners (fork, bot, untrusted event).
+ * The controller's last line of defence for routing: a job that targets this host's pools is
+ * refused if its workflow run comes from a context that may not use self-hosted runners (fork,
+ * bot, untrusted event). Each run is looked up once (one API call, cached).
  *
- * Lookups run in the background; a verdict reaches the loop as a refusal to act on in its next
- * pass, so a slow GitHub never holds a pass up.
+ * The check starts as soon as the controller hears of the job: on its `queued` webhook (or the
+ * poll that finds it queued). A run refused while its job is still queued is cancelled before
+ * any runner takes it, and no VM is ever started for it. A warm runner can take a job before the
+ * webhook arrives; the VM that took it is then refused in the first pass that sees it busy, with
+ * the verdict usually known already. See docs/controller.md, "Trust", for the bound.
+ *
+ * Lookups and cancellations run in the background; a verdict reaches the loop as a refusal to
+ * act on in its next pass, so a slow GitHub never holds a pass up. A failed lookup is retried.
  */
+import type { PoolConfig } from "../config/controller-config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import type { GitHub, RunContext } from "../ports/github.ts";
+import type { GitHub } from "../ports/github.ts";
 import { assessRunTrust } from "../routing/run-trust.ts";
 import type { RoutingPolicy } from "../routing/policy.ts";
+import type { Reason } from "../routing/reasons.ts";
+import { poolForJob, type QueuedJob } from "./demand.ts";
+import { endRefusedRun } from "./refused-run.ts";
 import type { VmRecord } from "./vm-record.ts";
 
-export type RefuseJob = (record: VmRecord) => Promise<string | undefined>;
+/** What the trust check says about a run: why to refuse it (undefined: it may run), and its commit. */
+export interface RunVerdict {
+  refuse?: Reason;
+  headSha: string;
+}
 
-/** Why a VM's job must be refused (a reason code), or undefined when it may run. */
-export function createTrustCheck(github: GitHub, policy?: RoutingPolicy): RefuseJob {
-  const runs = new Map<string, Promise<RunContext>>();
-  return async (record) => {
-    const { repository, runId } = record.job ?? {};
-    if (repository === undefined || runId === undefined) return undefined;
+export type JudgeRun = (repository: string, runId: number) => Promise<RunVerdict>;
+
+/** Remembered verdicts and counted jobs: enough for hours of jobs, bounded all the same. */
+const memory = 2000;
+
+/** Judges runs from their run context (one lookup per run, cached; a failed lookup is not). */
+export function createTrustCheck(github: GitHub, policy?: RoutingPolicy): JudgeRun {
+  const runs = new Map<string, Promise<RunVerdict>>();
+  return (repository, runId) => {
     const key = `${repository}#${runId}`;
-    let run = runs.get(key);
-    if (!run) {
-      run = github.getRunContext(repository, runId);
-      runs.set(key, run);
-      // A failed lookup is retried next time rather than cached.
-      run.catch(() => runs.delete(key));
-      if (runs.size > 1000) runs.delete(runs.keys().next().value!);
+    let verdict = runs.get(key);
+    if (!verdict) {
+      verdict = github.getRunContext(repository, runId).then((run) => {
+        const trust = assessRunTrust(undefined, run, policy);
+        return { headSha: run.headSha, ...(trust.verdict === "untrusted" ? { refuse: trust.reason } : {}) };
+      });
+      runs.set(key, verdict);
+      verdict.catch(() => runs.delete(key));
+      forgetOldest(runs);
     }
-    const verdict = assessRunTrust(undefined, await run, policy);
-    return verdict.verdict === "untrusted" ? verdict.reason.code : undefined;
+    return verdict;
   };
 }
 
 export interface Refusal {
   name: string;
-  reason: string;
+  /** `<reason code>: <message>`, for the teardown record, the log and the commit status. */
+  detail: string;
+  headSha: string;
+}
+
+export interface TrustGateDeps {
+  github: GitHub;
+  pools: readonly PoolConfig[];
+  metrics: Metrics;
+  logger: Logger;
+  /** A verdict arrived: the loop should pass again soon. */
+  onVerdict: () => void;
 }
 
 export class TrustGate {
-  private readonly checked = new Set<string>();
-  private readonly refusals = new Map<string, string>();
+  private readonly verdicts = new Map<string, RunVerdict>();
+  private readonly lookups = new Set<string>();
+  private readonly counted = new Map<string, true>();
+  private readonly ended = new Map<string, true>();
 
   constructor(
-    private readonly refuseJob: RefuseJob | undefined,
-    private readonly deps: { metrics: Metrics; logger: Logger; onVerdict: () => void },
+    private readonly judge: JudgeRun | undefined,
+    private readonly deps: TrustGateDeps,
   ) {}
 
   /**
-   * Starts a check for each VM with a job that has not been checked yet. Never waits. A job so
-   * short that its VM was first seen finished is checked too: too late to stop, but it is
-   * counted and logged (and the guard sees the run as a route mismatch).
+   * Queued jobs that target this host's pools: judge their runs now, and end a refused run
+   * before a runner takes its job. Never waits.
    */
-  check(records: readonly VmRecord[]): void {
-    if (!this.refuseJob) return;
-    for (const record of records) {
-      if ((record.phase !== "busy" && record.phase !== "finished") || record.job?.runId === undefined) continue;
-      const key = `${record.name}:${record.job.runId}`;
-      if (this.checked.has(key)) continue;
-      this.checked.add(key);
-      this.refuseJob(record).then(
-        (reason) => {
-          if (reason === undefined) return;
-          this.deps.metrics.untrustedRefused.inc({ reason });
-          this.deps.logger.warn({ event: "job_refused", runner: record.name, jobId: record.job?.id, reason }, "untrusted job on a self-hosted runner; tearing it down");
-          this.refusals.set(record.name, reason);
-          this.deps.onVerdict();
-        },
-        // The lookup failed (GitHub unreachable): check again when the VM is next seen busy.
-        () => this.checked.delete(key),
-      );
+  vetQueued(jobs: readonly QueuedJob[]): void {
+    for (const job of jobs) {
+      if (!poolForJob(this.deps.pools, job.labels)) continue;
+      const verdict = this.verdictOf(job.repository, job.runId);
+      const fromWebhook = job.untrusted === undefined ? undefined : { code: job.untrusted, message: "the webhook's sender is a bot" };
+      const reason = verdict?.refuse ?? fromWebhook;
+      if (verdict === undefined || reason === undefined) continue;
+      const detail = `${reason.code}: ${reason.message}`;
+      this.count(`job:${job.id}`, reason.code, { jobId: job.id, runId: job.runId }, "queued job refused; cancelling its run");
+      this.endRun(job.repository, job.runId, verdict.headSha, detail);
     }
   }
 
-  /** Refusals not yet acted on, handed out once. */
-  takeRefusals(): Refusal[] {
-    const out = [...this.refusals].map(([name, reason]) => ({ name, reason }));
-    this.refusals.clear();
+  /**
+   * VMs running (or done with) a job whose run is refused: to be torn down in this pass. A run
+   * not judged yet is looked up, and its refusal comes in a later pass. A job so short that its
+   * VM was first seen finished is refused too: too late to stop, but it ends visibly and counts.
+   */
+  refusals(records: readonly VmRecord[]): Refusal[] {
+    const out: Refusal[] = [];
+    for (const record of records) {
+      const { repository, runId, id } = record.job ?? {};
+      if ((record.phase !== "busy" && record.phase !== "finished") || repository === undefined || runId === undefined) continue;
+      const verdict = this.verdictOf(repository, runId);
+      if (verdict?.refuse === undefined) continue;
+      const detail = `${verdict.refuse.code}: ${verdict.refuse.message}`;
+      this.count(id === undefined ? `vm:${record.name}` : `job:${id}`, verdict.refuse.code, { runner: record.name, jobId: id, runId }, "untrusted job on a self-hosted runner; tearing it down");
+      out.push({ name: record.name, detail, headSha: verdict.headSha });
+    }
     return out;
   }
+
+  /** The verdict if known; otherwise starts the lookup (once at a time) and answers undefined. */
+  private verdictOf(repository: string, runId: number): RunVerdict | undefined {
+    const key = `${repository}#${runId}`;
+    const known = this.verdicts.get(key);
+    if (known || !this.judge || this.lookups.has(key)) return known;
+    this.lookups.add(key);
+    this.judge(repository, runId).then(
+      (verdict) => {
+        this.lookups.delete(key);
+        this.verdicts.set(key, verdict);
+        forgetOldest(this.verdicts);
+        if (verdict.refuse) this.deps.onVerdict();
+      },
+      // GitHub unreachable: looked up again when the job is next seen.
+      () => this.lookups.delete(key),
+    );
+    return undefined;
+  }
+
+  /** One refused job counts once, however many ways (queue, VM, restart of the check) it is seen. */
+  private count(key: string, reason: string, fields: Record<string, unknown>, message: string): void {
+    if (this.counted.has(key)) return;
+    this.counted.set(key, true);
+    forgetOldest(this.counted);
+    this.deps.metrics.untrustedRefused.inc({ reason });
+    this.deps.logger.warn({ event: "job_refused", reason, ...fields }, message);
+  }
+
+  private endRun(repository: string, runId: number, headSha: string, detail: string): void {
+    const key = `${repository}#${runId}`;
+    if (this.ended.has(key)) return;
+    this.ended.set(key, true);
+    forgetOldest(this.ended);
+    endRefusedRun(this.deps.github, { repository, runId, headSha }, detail).then(
+      () => this.deps.logger.info({ event: "run_cancelled", runId, detail }, "refused run cancelled; its commit status says why"),
+      (error: unknown) => {
+        // Tried again while the job is still seen queued.
+        this.ended.delete(key);
+        this.deps.logger.warn({ event: "run_cancel_failed", runId, err: error instanceof Error ? error.message : String(error) }, "could not cancel a refused run");
+      },
+    );
+  }
+}
+
+function forgetOldest(map: Map<string, unknown>): void {
+  if (map.size > memory) map.delete(map.keys().next().value!);
 }

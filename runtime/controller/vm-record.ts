@@ -37,6 +37,8 @@ export interface VmTimes {
   finished?: number;
   /** The guest powered off (its domain was seen shut off). */
   poweredOff?: number;
+  /** The teardown removed the domain: nothing runs in the VM any more. */
+  domainGone?: number;
   tornDown?: number;
 }
 
@@ -48,6 +50,8 @@ export interface JobRef {
   /** Epoch ms the job was queued on GitHub (its created_at). */
   queuedAt?: number;
   conclusion?: string;
+  /** The run's head commit, recorded when the job is refused (its commit status goes there). */
+  headSha?: string;
 }
 
 /** Why a VM was torn down. The first group are failures; the rest are normal ends. */
@@ -100,7 +104,13 @@ export interface VmRecord {
   phase: VmPhase;
   times: VmTimes;
   job?: JobRef;
-  teardown?: { reason: TeardownReason; detail: string; at: number };
+  teardown?: {
+    reason: TeardownReason;
+    detail: string;
+    at: number;
+    /** A refused job's run was cancelled and its status set; only the registration is left to remove. */
+    runEnded?: boolean;
+  };
 }
 
 /** How a VM's life ended, as counted in metrics and history. */

@@ -43,9 +43,8 @@ export function createWebhookIntake(deps: WebhookIntakeDeps): (headers: HeaderBa
       deps.metrics.webhookDeliveries.inc({ result: "duplicate" });
       return { status: 200, body: { result: "duplicate" } };
     }
-    // A bot's job is never served; the run-level checks happen when a VM takes a job.
+    // A bot's job is never served: no VM for it, and the trust gate cancels its run (and counts it).
     const untrusted = senderProblem(parsed.sender.login, parsed.sender.type);
-    if (untrusted !== undefined && parsed.action === "queued") deps.metrics.untrustedRefused.inc({ reason: "bot" });
     deps.demand.applyEvent(parsed.action, parsed.job, receivedAt, untrusted === undefined ? undefined : "bot");
     deps.metrics.webhookDeliveries.inc({ result: "accepted" });
     deps.logger.debug(
