@@ -158,11 +158,12 @@ export class Reconciler {
     try {
       obs = await this.observe();
       const observed = ctx.clock.now();
+      // Refused jobs are no demand: no VM is started for them.
+      obs.queued = this.trust.vetQueued(obs.queued);
       plan = planReconcile(obs, this.settings);
       for (const record of plan.updates) await ctx.records.put(record);
       this.logTransitions(obs.records, plan.updates);
       const latest = mergeRecords(obs.records, plan.updates);
-      this.trust.vetQueued(obs.queued);
       await this.act([...this.refusalActions(latest), ...plan.actions], latest);
       ctx.logger.debug({ event: "reconcile_pass", observeMs: observed - started, planActMs: ctx.clock.now() - observed, actions: plan.actions.length }, "pass");
       this.health.lastPassOk = true;

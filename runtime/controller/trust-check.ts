@@ -82,19 +82,21 @@ export class TrustGate {
 
   /**
    * Queued jobs that target this host's pools: judge their runs now, and end a refused run
-   * before a runner takes its job. Never waits.
+   * before a runner takes its job. Never waits. Returns the jobs that are not refused (the
+   * demand): a job still being judged counts, so a cold pickup never waits for a lookup.
    */
-  vetQueued(jobs: readonly QueuedJob[]): void {
-    for (const job of jobs) {
-      if (!poolForJob(this.deps.pools, job.labels)) continue;
+  vetQueued(jobs: readonly QueuedJob[]): QueuedJob[] {
+    return jobs.filter((job) => {
+      if (!poolForJob(this.deps.pools, job.labels)) return true;
       const verdict = this.verdictOf(job.repository, job.runId);
       const fromWebhook = job.untrusted === undefined ? undefined : { code: job.untrusted, message: "the webhook's sender is a bot" };
       const reason = verdict?.refuse ?? fromWebhook;
-      if (verdict === undefined || reason === undefined) continue;
+      if (verdict === undefined || reason === undefined) return true;
       const detail = `${reason.code}: ${reason.message}`;
       this.count(`job:${job.id}`, reason.code, { jobId: job.id, runId: job.runId }, "queued job refused; cancelling its run");
       this.endRun(job.repository, job.runId, verdict.headSha, detail);
-    }
+      return false;
+    });
   }
 
   /**

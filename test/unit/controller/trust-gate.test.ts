@@ -99,11 +99,12 @@ describe("TrustGate.vetQueued", () => {
     github.calls.length = 0;
     const { gate, refused } = gateWith(async () => ({ headSha, ...(refuse ? { refuse } : {}) }), github);
     const job = queued(runId, { id: jobId, labels, ...(untrusted ? { untrusted } : {}) });
-    gate.vetQueued([job]);
-    // The first sight only starts the lookup; the verdict acts on the next pass.
+    // The first sight only starts the lookup (the job is demand meanwhile); the verdict acts on the next pass.
+    expect(gate.vetQueued([job])).toEqual([job]);
     expect(github.calls).toEqual([]);
     await settle();
-    gate.vetQueued([job]);
+    // A refused job is no demand: no VM is started for it.
+    expect(gate.vetQueued([job])).toEqual(cancelled ? [] : [job]);
     gate.vetQueued([job]);
     await settle();
     expect(await refused()).toBe(count);
