@@ -177,6 +177,11 @@ export function describeGitHubContract(name: string, setup: () => Promise<GitHub
         expect((await rejection(github.getRunContext(subject.repository, 123456789))).status).toBe(404);
       });
 
+      it("names a bot's run by its actor's login", async () => {
+        const { runId } = await subject.enqueueJob({ repository: subject.repository, labels: ["x"], event: { name: "pull_request", sender: "dependabot[bot]", pullRequest: { number: 15, fromFork: false } } });
+        expect((await github.getRunContext(subject.repository, runId)).actor).toEqual({ login: "dependabot[bot]", type: "Bot" });
+      });
+
       it("names the run's head commit", async () => {
         const { runId } = await subject.enqueueJob({ repository: subject.repository, labels: ["x"] });
         expect((await github.getRunContext(subject.repository, runId)).headSha).toMatch(/^[0-9a-f]{40}$/);

@@ -60,6 +60,8 @@ await describeWithLibvirt("trust gate on real VMs", () => {
     expect(forkView.runnerName?.startsWith(f.prefix)).toBe(true);
     // The step never got to finish: it was stopped, not waited for.
     expect(forkView.steps[0]?.conclusion).not.toBe("success");
+    // The status follows the cancel.
+    await waitFor("the fork's commit status", 30_000, async () => statusOf(fork.runId).length > 0);
     expect(statusOf(fork.runId)).toEqual([
       expect.objectContaining({ state: "failure", context: trustStatusContext, description: expect.stringMatching(/^Refused on self-hosted runners: fork: /) }),
     ]);
@@ -98,6 +100,7 @@ await describeWithLibvirt("trust gate on real VMs", () => {
     await waitFor("the second fork's job to end", 60_000, async () => emulator.job(second.jobId)?.status === "completed");
     expect(emulator.job(second.jobId)?.conclusion).toBe("cancelled");
     await waitFor("its registration removed", 60_000, async () => !ours().some((r) => r.name === secondRunner));
+    await waitFor("its commit status", 30_000, async () => statusOf(second.runId).length > 0);
     expect(statusOf(second.runId).at(-1)).toMatchObject({ state: "failure", context: trustStatusContext });
     await waitFor("the refused VM's history", 60_000, async () => (await historyOf(secondRunner)) !== undefined);
     const secondVm = (await historyOf(secondRunner))!;

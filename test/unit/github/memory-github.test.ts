@@ -16,7 +16,7 @@ describeGitHubContract("MemoryGitHub", async () => {
         repository: spec.repository,
         labels: spec.labels,
         event: spec.event?.name,
-        actor: spec.event?.sender ? { login: spec.event.sender, type: "User" } : undefined,
+        actor: spec.event?.sender ? { login: spec.event.sender, type: spec.event.sender.endsWith("[bot]") ? "Bot" : "User" } : undefined,
         pullRequests: pr && !pr.fromFork ? [pr.number] : [],
         headRepositoryId: pr?.fromFork ? 999_999 : undefined,
       });

@@ -24,7 +24,7 @@ function enqueueSpec(spec: ContractJobSpec): EnqueueJobRequest {
       ? {
           event: {
             name: spec.event.name,
-            ...(spec.event.sender ? { sender: { login: spec.event.sender, type: "User" as const } } : {}),
+            ...(spec.event.sender ? { sender: { login: spec.event.sender, type: spec.event.sender.endsWith("[bot]") ? ("Bot" as const) : ("User" as const) } } : {}),
             ...(pr ? { pullRequest: { number: pr.number, headRepository: pr.fromFork ? `fork-of-${owner}/copy` : spec.repository, authorAssociation: "MEMBER" as const } } : {}),
           },
         }
