@@ -70,9 +70,11 @@ export function parseDominfo(text: string): DomainInfoLines {
  * Builds one virsh command string that reports state and XML of many domains at once (one
  * process instead of two per domain). Sections are introduced by `echo MARKER<uuid>`; the marker
  * carries a per-call nonce so no domain XML can imitate it. UUIDs need no quoting for virsh.
+ * It ends with an `echo`: virsh exits with the last command's status, and a last domain that
+ * vanished in between must leave an empty section, not fail the whole listing.
  */
 export function batchInspectCommand(uuids: readonly string[], marker: string): string {
-  return uuids.map((uuid) => `echo ${marker}${uuid}; domstate ${uuid}; dumpxml ${uuid}`).join("; ");
+  return [...uuids.map((uuid) => `echo ${marker}${uuid}; domstate ${uuid}; dumpxml ${uuid}`), `echo ${marker}end`].join("; ");
 }
 
 export interface InspectedDomain {

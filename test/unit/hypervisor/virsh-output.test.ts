@@ -63,7 +63,7 @@ describe("batch inspection", () => {
 
   it("builds one virsh command string with a marked section per domain", () => {
     expect(batchInspectCommand([a, b], marker)).toBe(
-      `echo ${marker}${a}; domstate ${a}; dumpxml ${a}; echo ${marker}${b}; domstate ${b}; dumpxml ${b}`,
+      `echo ${marker}${a}; domstate ${a}; dumpxml ${a}; echo ${marker}${b}; domstate ${b}; dumpxml ${b}; echo ${marker}end`,
     );
   });
 
