@@ -58,6 +58,7 @@ const queued = (runId: number, overrides: Partial<QueuedJob> = {}): QueuedJob =>
   repository: "acme/app",
   labels: fleetLabels,
   queuedAt: 0,
+  seenAt: 0,
   ...overrides,
 });
 
