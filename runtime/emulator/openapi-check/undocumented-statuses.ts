@@ -41,6 +41,11 @@ export const undocumentedStatuses: readonly UndocumentedStatus[] = [
     operations: ["actions/update-self-hosted-runner-group-for-org", "actions/delete-self-hosted-runner-group-from-org"],
     why: "The default runner group cannot be renamed or deleted.",
   },
+  {
+    status: 422,
+    operations: ["repos/create-commit-status"],
+    why: "No commit with that SHA in the repository (\"No commit found for SHA\"), or a missing or invalid `state`.",
+  },
 ];
 
 /** Why `status` may answer `operationId` although the description does not list it; undefined when it may not. */
