@@ -11,6 +11,7 @@ import type { StatusDocument } from "../../runtime/controller/status-report.ts";
 import type { Emulator } from "../../runtime/emulator/server.ts";
 import { waitFor } from "../../runtime/lab/controller-process.ts";
 import { leakCount, type Leaks } from "../../runtime/lab/leak-check.ts";
+import { freshSeed, seededRandom } from "../../runtime/ports/random.ts";
 
 export interface CrashableFleet {
   emulator: Emulator;
@@ -145,22 +146,9 @@ export function selectedPoints(): readonly CrashPointName[] {
 /** The seed from `RF_CRASH_SEED`, or a new one (printed by the tests, so any run can be repeated). */
 export function crashSeed(): number {
   const fromEnv = process.env.RF_CRASH_SEED;
-  if (fromEnv === undefined || fromEnv === "") return Math.floor(Math.random() * 2 ** 31);
-  const seed = Number(fromEnv);
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`RF_CRASH_SEED must be a whole number ≥ 0, got "${fromEnv}"`);
-  return seed;
-}
-
-/** mulberry32: a small seeded generator of numbers in [0, 1); the same seed, the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  if (fromEnv === undefined || fromEnv === "") return freshSeed();
+  if (!/^\d+$/.test(fromEnv) || Number(fromEnv) >= 2 ** 32) throw new Error(`RF_CRASH_SEED must be an integer from 0 to 4294967295, got "${fromEnv}"`);
+  return Number(fromEnv);
 }
 
 async function servedAndClean(fleet: CrashableFleet, jobs: readonly { jobId: number }[], timing: ScenarioTiming, point: string): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * The crash scenarios at unit speed: the real emulator and in-memory VMs running the real guest
+ * The crash scenarios at unit speed: the real emulator (checked against GitHub's OpenAPI
+ * description) and in-memory VMs running the real guest
  * agent, with controllers in this process. A SIGKILL would end the test too, so a controller
  * "dies" by freezing instead: from that instant every call it makes to the hypervisor or GitHub
  * (and the crash point it reached) never returns, and it never acts again. Its VMs, journal and
@@ -14,12 +15,12 @@ import { join } from "node:path";
 import { armCrashPoint, parseCrashPlan } from "../../runtime/controller/crash-points.ts";
 import { startController, type RunningController } from "../../runtime/controller/daemon.ts";
 import { ownerPrefix } from "../../runtime/controller/naming.ts";
-import { startEmulator } from "../../runtime/emulator/server.ts";
 import { gitHubFor } from "../../runtime/github/from-config.ts";
 import { createMemoryHypervisor } from "../../runtime/hypervisor/memory/memory-hypervisor.ts";
 import { runsGuestAgent } from "../../runtime/hypervisor/memory/guest-behaviours.ts";
 import { fetchStatus, waitFor } from "../../runtime/lab/controller-process.ts";
 import { findLeaks } from "../../runtime/lab/leak-check.ts";
+import { startEmulatorChecked } from "./checked-emulator.ts";
 import type { CrashableFleet } from "./crash-scenarios.ts";
 import { fleetLabels, harnessConfig, harnessLogger, trustedPullRequest, webhookSecret } from "./fleet-harness.ts";
 
@@ -30,7 +31,7 @@ export interface MemoryCrashFleet extends CrashableFleet {
 const defaultSteps = [{ name: "work", run: "echo hello" }];
 
 export async function startMemoryCrashFleet(pool: { min: number; max: number }): Promise<MemoryCrashFleet> {
-  const emulator = await startEmulator({ runnerOfflineAfterSeconds: 5 });
+  const emulator = await startEmulatorChecked({ runnerOfflineAfterSeconds: 5 });
   const stateDir = await mkdtemp(join(tmpdir(), "rf-crash-"));
   const base = await harnessConfig(emulator, stateDir);
   const config = { ...base, pools: base.pools.map((p) => ({ ...p, ...pool })) };

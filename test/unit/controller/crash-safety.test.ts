@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { crashPointNames, parseCrashPlan } from "../../../runtime/controller/crash-points.ts";
-import { crashAtEveryPoint, crashSeed, killsDuringBurst, pointReport, seededRandom } from "../../support/crash-scenarios.ts";
+import { crashAtEveryPoint, crashSeed, killsDuringBurst, pointReport } from "../../support/crash-scenarios.ts";
 import { startMemoryCrashFleet, type MemoryCrashFleet } from "../../support/memory-crash-fleet.ts";
 
 /** In-memory VMs start at once: jobs that last a few seconds keep the burst going through the kills. */
@@ -29,13 +29,6 @@ describe("crash points", () => {
 
   it.each(["provision", "provision:nope", "teardown:history:0", "teardown:history:x", "provision:jit:1:2"])("refuses %j, naming the valid points", (value) => {
     expect(() => parseCrashPlan(value)).toThrow(/RF_TEST_CRASH_AT: .*provision:recorded, provision:jit/s);
-  });
-
-  it("the seeded generator repeats its sequence for a seed and differs between seeds", () => {
-    const draw = (seed: number) => Array.from({ length: 5 }, seededRandom(seed));
-    expect(draw(42)).toEqual(draw(42));
-    expect(draw(42)).not.toEqual(draw(43));
-    expect(draw(7).every((x) => x >= 0 && x < 1)).toBe(true);
   });
 });
 
