@@ -20,11 +20,12 @@ import { ownerPrefix } from "../runtime/controller/naming.ts";
 import type { JobStatus } from "../runtime/controller/status-report.ts";
 import { withOpenApiCheck } from "../runtime/emulator/openapi-check/checked-options.ts";
 import { OpenApiContract } from "../runtime/emulator/openapi-check/openapi-contract.ts";
-import { startEmulator, type Emulator } from "../runtime/emulator/server.ts";
+import type { Emulator } from "../runtime/emulator/server.ts";
 import { gitHubFor } from "../runtime/github/from-config.ts";
 import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
 import { fetchMetrics, fetchStatus, spawnController, stopController, waitFor, type ControllerProcess } from "../runtime/lab/controller-process.ts";
-import { labControllerConfig, labLabels, labRunnerUrl } from "../runtime/lab/lab-config.ts";
+import { labControllerConfig, labLabels } from "../runtime/lab/lab-config.ts";
+import { startLabGitHub } from "../runtime/lab/lab-emulator.ts";
 import { jobPickup, type Pickup } from "../runtime/lab/job-pickup.ts";
 import { findLeaks, type Leaks } from "../runtime/lab/leak-check.ts";
 import { readGuestImage, standInImage } from "../runtime/lab/prerequisites.ts";
@@ -80,11 +81,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const calls = new ApiCallLog();
   // Every exchange is checked against GitHub's OpenAPI description, as in the tests.
   const contract = new OpenApiContract();
-  const emulator = await startEmulator(withOpenApiCheck({ runnerUrl: labRunnerUrl(), onExchange: calls.listener }, contract));
+  const github = await startLabGitHub({ driver: options.driver, emulator: withOpenApiCheck({ onExchange: calls.listener }, contract) });
+  const emulator = github.emulator;
   const lab = labControllerConfig({
     driver: options.driver,
-    emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+    emulator: github.emulatorConfig,
     image,
+    network: github.network,
     stateDir: join(dir, "state"),
     webhookSecret: randomBytes(16).toString("hex"),
     adminToken: randomBytes(16).toString("hex"),
@@ -139,7 +142,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     return { warm, cold, burst, config: base, leaks };
   } finally {
     if (controller) await stopController(controller.child, 60_000);
-    await emulator.close();
+    await github.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

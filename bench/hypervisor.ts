@@ -2,13 +2,14 @@
  * Benchmark of the libvirt adapter and the lab image on this host: how long each Hypervisor
  * call takes (overlay, define, start, list, destroy, undefine, remove) and how long the lab
  * guest takes from start to poweroff when it has no JIT config (kernel, initramfs, root disk,
- * init; the agent is not started). Run as root with libvirtd up and the lab image built.
+ * init, a DHCP lease on the lab's filtered network; the agent is not started). Run as root with libvirtd up and the lab image built.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLibvirtHypervisor } from "../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
+import { startLabNetwork } from "../runtime/lab/lab-network.ts";
 import type { DomainSpec } from "../runtime/ports/hypervisor.ts";
 
 export interface HypervisorBenchOptions {
@@ -31,13 +32,14 @@ export async function benchHypervisor(options: HypervisorBenchOptions = {}): Pro
   const uri = options.uri ?? "qemu:///system";
   const imageDir = options.imageDir ?? "/var/lib/runner-fleet/images/lab";
   const manifest = JSON.parse(await readFile(join(imageDir, "manifest.json"), "utf8")) as {
-    cmdline: string;
+    cmdlineDhcp: string;
     artifacts: { base: { path: string }; vmlinux: { path: string }; initrd: { path: string } };
   };
   const hv = createLibvirtHypervisor({ uri });
   const prefix = `rfbench-${randomBytes(3).toString("hex")}-`;
   const dir = await mkdtemp(join(tmpdir(), "rf-bench-"));
   await chmod(dir, 0o755);
+  const network = await startLabNetwork({ uri });
   const samples = new Map<string, number[]>();
   const timed = async <T>(operation: string, action: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -54,12 +56,13 @@ export async function benchHypervisor(options: HypervisorBenchOptions = {}): Pro
     disk: join(dir, `${name}.qcow2`),
     boot,
     fwCfg: [],
-    network: { kind: "user-restricted", forwards: [{ guestAddress: "10.0.2.100", guestPort: 8080, hostAddress: "127.0.0.1", hostPort: 9 }] },
+    network: network.attachment,
     serialLog: join(dir, `${name}.log`),
     metadata: { pool: "bench", createdAt: new Date().toISOString() },
   });
 
   try {
+    await network.allowGatewayPorts([]);
     for (let i = 0; i < (options.iterations ?? 5); i += 1) {
       const name = `${prefix}cycle-${i}`;
       await timed("createOverlay", () => hv.createOverlay(manifest.artifacts.base.path, join(dir, `${name}.qcow2`)));
@@ -74,7 +77,7 @@ export async function benchHypervisor(options: HypervisorBenchOptions = {}): Pro
     for (let i = 0; i < (options.boots ?? 3); i += 1) {
       const name = `${prefix}boot-${i}`;
       await hv.createOverlay(manifest.artifacts.base.path, join(dir, `${name}.qcow2`));
-      const boot = { kind: "kernel" as const, kernel: manifest.artifacts.vmlinux.path, initrd: manifest.artifacts.initrd.path, cmdline: manifest.cmdline };
+      const boot = { kind: "kernel" as const, kernel: manifest.artifacts.vmlinux.path, initrd: manifest.artifacts.initrd.path, cmdline: manifest.cmdlineDhcp };
       await hv.defineDomain(spec(name, boot));
       await timed("start → poweroff, lab image, no JIT config", async () => {
         await hv.startDomain(name);
@@ -88,6 +91,7 @@ export async function benchHypervisor(options: HypervisorBenchOptions = {}): Pro
       await hv.destroyDomain(domain.name).catch(() => undefined);
       await hv.undefineDomain(domain.name).catch(() => undefined);
     }
+    await network.close();
     await rm(dir, { recursive: true, force: true });
   }
 

@@ -65,26 +65,9 @@ const bootSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("disk") }).strict(),
 ]);
 
-const networkSchema = z.discriminatedUnion("kind", [
-  z
-    .object({ kind: z.literal("libvirt-network"), network: z.string().min(1), filter: z.string().min(1).optional() })
-    .strict(),
-  z
-    .object({
-      kind: z.literal("user-restricted"),
-      forwards: z.array(
-        z
-          .object({
-            guestAddress: z.ipv4(),
-            guestPort: z.number().int().min(1).max(65535),
-            hostAddress: z.ipv4(),
-            hostPort: z.number().int().min(1).max(65535),
-          })
-          .strict(),
-      ),
-    })
-    .strict(),
-]);
+const networkSchema = z
+  .object({ kind: z.literal("libvirt-network"), network: z.string().min(1), filter: z.string().min(1).optional() })
+  .strict();
 
 export const controllerConfigSchema = z
   .object({

@@ -2,7 +2,9 @@
  * The GitHub emulator's HTTP server (plain node:http) and its in-process API.
  *
  * Serves GitHub's REST surface under `/` and `/api/v3/` (the GitHub Enterprise prefix), the
- * runner protocol under `/_runner/` and the admin API under `/_emulator/`. For REST requests it
+ * runner protocol under `/_runner/` and the admin API under `/_emulator/`. With `runnerListener`
+ * the runner protocol moves to a listener of its own that serves nothing else: the only one
+ * guests may reach. The admin API answers loopback peers only, whatever the listen address. For REST requests it
  * applies faults, authenticates (app JWT or installation token), dispatches through the route
  * table, adds GitHub's headers (rate limits, `Date` from the emulator's clock) and reports each
  * exchange to `onExchange` (the OpenAPI contract checker in tests).
@@ -38,7 +40,12 @@ export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
-  /** Base URL written into JIT configs (`ServerUrl`); default `${url}/_runner`. */
+  /**
+   * A listener of its own for the runner protocol (all else there is 404), e.g. on the lab
+   * network's gateway address; the main listener then no longer serves `/_runner/`.
+   */
+  runnerListener?: { host: string; port?: number };
+  /** Base URL written into JIT configs (`ServerUrl`); default the runner listener's, or `${url}/_runner`. */
   runnerUrl?: string;
   seed?: SeedData;
   /** PEM public (or private) key of the app. Without it the emulator generates a key pair and exposes the private key. */
@@ -74,6 +81,8 @@ export interface Emulator {
   url: string;
   runnerUrl: string;
   port: number;
+  /** Where the separate runner listener listens, when there is one. */
+  runnerListener?: { host: string; port: number };
   app: EmulatorApp;
   enqueueJob(job: EnqueueJobRequest): { jobId: number; runId: number };
   job(jobId: number): JobView | undefined;
@@ -262,36 +271,55 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       path = path.slice(apiPrefix.length) || "/";
     }
     try {
-      if (path.startsWith("/_emulator/")) return await handleAdminRequest(req, res, path.slice("/_emulator/".length), adminContext);
-      if (path.startsWith("/_runner/")) return await handleRunnerRequest(req, res, path.slice("/_runner/".length), url, gh);
+      if (path.startsWith("/_emulator/")) {
+        if (!isLoopbackPeer(req.socket.remoteAddress)) throw new GitHubHttpError(403, "the emulator's admin API answers loopback clients only");
+        return await handleAdminRequest(req, res, path.slice("/_emulator/".length), adminContext);
+      }
+      if (path.startsWith("/_runner/") && !options.runnerListener) return await handleRunner(req, res, url, path);
       return await handleRest(req, res, url, path, prefix);
     } catch (error) {
-      if (error instanceof GitHubHttpError) {
-        sendJson(res, error.status, { message: error.message }, error.headers);
-        return;
-      }
-      options.logger?.error({ err: error, path }, "emulator request failed");
-      sendJson(res, 500, { message: error instanceof Error ? error.message : String(error) });
+      replyError(res, error, path);
     }
+  }
+
+  async function handleRunner(req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<void> {
+    await handleRunnerRequest(req, res, path.slice("/_runner/".length), url, gh);
+  }
+
+  /** The runner listener: the runner protocol and nothing else, whatever a guest asks for. */
+  async function handleRunnerOnly(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://runner.invalid");
+    try {
+      if (!url.pathname.startsWith("/_runner/")) throw new GitHubHttpError(404, "Not Found");
+      await handleRunner(req, res, url, url.pathname);
+    } catch (error) {
+      replyError(res, error, url.pathname);
+    }
+  }
+
+  function replyError(res: ServerResponse, error: unknown, path: string): void {
+    if (error instanceof GitHubHttpError) {
+      sendJson(res, error.status, { message: error.message }, error.headers);
+      return;
+    }
+    options.logger?.error({ err: error, path }, "emulator request failed");
+    sendJson(res, 500, { message: error instanceof Error ? error.message : String(error) });
   }
 
   const server: Server = createServer((req, res) => {
     void handle(req, res);
   });
+  const runnerServer = options.runnerListener ? createServer((req, res) => void handleRunnerOnly(req, res)) : undefined;
   // Long polls hold connections open; keep-alive sockets must not block close().
   const sweeper = setInterval(() => gh.sweep(), 1000);
   sweeper.unref();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
-  baseUrl = `http://${urlHost === "0.0.0.0" ? "127.0.0.1" : urlHost}:${port}`;
-  runnerUrl = options.runnerUrl ?? `${baseUrl}/_runner`;
+  const port = await listen(server, options.port ?? 0, host);
+  baseUrl = httpUrl(host, port);
+  const runnerListener =
+    runnerServer && options.runnerListener
+      ? { host: options.runnerListener.host, port: await listen(runnerServer, options.runnerListener.port ?? 0, options.runnerListener.host) }
+      : undefined;
+  runnerUrl = options.runnerUrl ?? `${runnerListener ? httpUrl(runnerListener.host, runnerListener.port) : baseUrl}/_runner`;
 
   const app: EmulatorApp = {
     id: state.app.id,
@@ -309,6 +337,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: baseUrl,
     runnerUrl,
     port,
+    ...(runnerListener ? { runnerListener } : {}),
     app,
     github: gh,
     enqueueJob(job) {
@@ -331,11 +360,38 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     deliveries: () => [...webhooks.deliveries],
     webhooksIdle: () => webhooks.idle(),
     snapshot: () => stateSnapshot(adminContext),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        clearInterval(sweeper);
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      clearInterval(sweeper);
+      await Promise.all([server, runnerServer].map((s) => (s ? closeServer(s) : undefined)));
+    },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+function httpUrl(host: string, port: number): string {
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return `http://${urlHost === "0.0.0.0" ? "127.0.0.1" : urlHost}:${port}`;
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (how a dual-stack socket reports them). */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return address === "::1" || /^127\.\d+\.\d+\.\d+$/.test(v4);
 }

@@ -33,11 +33,3 @@ export class SecretFileError extends Error {
     this.name = "SecretFileError";
   }
 }
-
-/** The host's libvirt/QEMU setup cannot give a domain what its spec asks for. */
-export class HostSetupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "HostSetupError";
-  }
-}

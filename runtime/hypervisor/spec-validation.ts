@@ -3,7 +3,7 @@
  * the in-memory double rejects exactly what the libvirt adapter rejects, with the same message
  * naming the offending field, instead of virsh failing later with something obscure.
  */
-import type { DomainSpec, GuestForward, NetworkAttachment } from "../ports/hypervisor.ts";
+import type { DomainSpec, NetworkAttachment } from "../ports/hypervisor.ts";
 
 export class InvalidDomainSpecError extends Error {
   constructor(
@@ -29,8 +29,6 @@ const fwCfgNameMaxLength = 55;
 /** Characters XML 1.0 can carry at all (even escaped); libvirt stores everything as XML. */
 const nonXmlCharacter = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const controlCharacter = /[\u0000-\u001f\u007f]/;
-
-const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function validateDomainName(name: string, field = "name"): void {
   if (typeof name !== "string" || !namePattern.test(name)) {
@@ -80,29 +78,13 @@ export function validateDomainSpec(spec: DomainSpec): void {
 }
 
 function validateNetwork(network: NetworkAttachment): void {
-  if (network.kind === "libvirt-network") {
-    singleLine(network.network, "network.network");
-    if (network.network.length === 0) throw new InvalidDomainSpecError("network.network", "must not be empty");
-    if (network.filter !== undefined) {
-      singleLine(network.filter, "network.filter");
-      if (network.filter.length === 0) throw new InvalidDomainSpecError("network.filter", "must not be empty");
-    }
-    return;
+  if (network.kind !== "libvirt-network") throw new InvalidDomainSpecError("network.kind", "must be 'libvirt-network'");
+  singleLine(network.network, "network.network");
+  if (network.network.length === 0) throw new InvalidDomainSpecError("network.network", "must not be empty");
+  if (network.filter !== undefined) {
+    singleLine(network.filter, "network.filter");
+    if (network.filter.length === 0) throw new InvalidDomainSpecError("network.filter", "must not be empty");
   }
-  if (network.kind !== "user-restricted") {
-    throw new InvalidDomainSpecError("network.kind", "must be 'libvirt-network' or 'user-restricted'");
-  }
-  const seen = new Set<string>();
-  network.forwards.forEach((forward: GuestForward, index) => {
-    const field = `network.forwards[${index}]`;
-    ipv4(forward.guestAddress, `${field}.guestAddress`);
-    ipv4(forward.hostAddress, `${field}.hostAddress`);
-    port(forward.guestPort, `${field}.guestPort`);
-    port(forward.hostPort, `${field}.hostPort`);
-    const key = `${forward.guestAddress}:${forward.guestPort}`;
-    if (seen.has(key)) throw new InvalidDomainSpecError(field, `repeats guest address ${key}`);
-    seen.add(key);
-  });
 }
 
 function positiveInteger(value: number, field: string, min: number): void {
@@ -126,10 +108,3 @@ function text(value: string, field: string): void {
   }
 }
 
-function ipv4(value: string, field: string): void {
-  if (typeof value !== "string" || !ipv4Pattern.test(value)) throw new InvalidDomainSpecError(field, "must be an IPv4 address");
-}
-
-function port(value: number, field: string): void {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new InvalidDomainSpecError(field, "must be a port number 1-65535");
-}

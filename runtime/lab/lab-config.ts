@@ -1,8 +1,10 @@
 /**
- * The lab's controller config: one host, one pool, the GitHub emulator as GitHub, and guests
- * that can reach exactly one place — the emulator — through a restricted user-mode network.
+ * The lab's controller config: one host, one pool, the GitHub emulator as GitHub, and guests on
+ * the lab's libvirt network (lab-network.ts) that can reach exactly one place on the host: the
+ * emulator's runner listener.
  */
 import type { ControllerConfigInput } from "../config/controller-config.ts";
+import type { NetworkAttachment } from "../ports/hypervisor.ts";
 
 export interface GuestImage {
   base: string;
@@ -11,24 +13,18 @@ export interface GuestImage {
   cmdline: string;
 }
 
-/** Where guests dial the emulator; QEMU forwards it to the emulator's loopback port. */
-export const guestEmulatorAddress = { address: "10.0.2.100", port: 8080 } as const;
-
 export const labLabels = ["self-hosted", "linux", "x64", "runner-fleet"];
 
 export interface LabConfigInput {
   driver: "libvirt" | "memory";
-  emulator: { url: string; port: number; appId: number; installationId: number; privateKey: string };
+  emulator: { url: string; appId: number; installationId: number; privateKey: string };
   image: GuestImage;
+  network: NetworkAttachment;
   stateDir: string;
   webhookSecret: string;
   adminToken: string;
   pool: { min: number; max: number; vcpus: number; memoryMiB: number };
   host: { vcpus: number; memoryMiB: number };
-}
-
-export function labRunnerUrl(): string {
-  return `http://${guestEmulatorAddress.address}:${guestEmulatorAddress.port}/_runner`;
 }
 
 export function labControllerConfig(input: LabConfigInput): ControllerConfigInput {
@@ -47,10 +43,7 @@ export function labControllerConfig(input: LabConfigInput): ControllerConfigInpu
     adminToken: input.adminToken,
     pools: [{ name: "lab", labels: labLabels, ...input.pool }],
     image: { base: input.image.base, boot: { kind: "kernel", kernel: input.image.kernel, initrd: input.image.initrd, cmdline: input.image.cmdline } },
-    network: {
-      kind: "user-restricted",
-      forwards: [{ guestAddress: guestEmulatorAddress.address, guestPort: guestEmulatorAddress.port, hostAddress: "127.0.0.1", hostPort: input.emulator.port }],
-    },
+    network: input.network,
     hypervisor: { driver: input.driver, domainType: "qemu" },
     paths: { state: input.stateDir, status: `${input.stateDir}/status.json`, inventory: `${input.stateDir}/inventory.json` },
     // Short intervals: the lab is watched by a person, and a dropped webhook should not stall it.

@@ -12,10 +12,11 @@ import { join } from "node:path";
 import { parseControllerConfig, type ControllerConfig } from "../config/controller-config.ts";
 import { ownerPrefix } from "../controller/naming.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
-import { startEmulator, type Emulator } from "../emulator/server.ts";
+import type { Emulator } from "../emulator/server.ts";
 import { gitHubFor } from "../github/from-config.ts";
 import { hypervisorFor } from "../hypervisor/from-config.ts";
-import { labControllerConfig, labLabels, labRunnerUrl, type GuestImage } from "./lab-config.ts";
+import { labControllerConfig, labLabels, type GuestImage } from "./lab-config.ts";
+import { startLabGitHub } from "./lab-emulator.ts";
 import { jobPickup } from "./job-pickup.ts";
 import type { JobRow } from "./lab-report.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
@@ -55,15 +56,17 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   const stateDir = await mkdtemp(join(tmpdir(), "runner-fleet-lab-"));
   // QEMU runs as its own user and must reach overlays and logs below here.
   await chmod(stateDir, 0o711);
-  const emulator = await startEmulator({ runnerUrl: labRunnerUrl() });
+  const lab = await startLabGitHub({ driver: options.driver });
+  const emulator = lab.emulator;
   let controller: ChildProcess | undefined;
   let config: ControllerConfig | undefined;
   try {
     config = parseControllerConfig(
       labControllerConfig({
         driver: options.driver,
-        emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+        emulator: lab.emulatorConfig,
         image: image ?? (await standInImage(stateDir)),
+        network: lab.network,
         stateDir: join(stateDir, "state"),
         webhookSecret: randomBytes(24).toString("hex"),
         adminToken: randomBytes(24).toString("hex"),
@@ -74,7 +77,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     );
     const configFile = join(stateDir, "controller.json");
     await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
-    options.say(`emulator    ${emulator.url}  (GitHub stand-in; guests reach it as ${labRunnerUrl()})`);
+    options.say(`emulator    ${emulator.url}  (GitHub stand-in; guests reach only its runner listener, ${emulator.runnerUrl})`);
 
     const spawned = await spawnController(options.controllerCommand ?? [process.execPath, process.argv[1]!], configFile, join(stateDir, "controller.log"));
     controller = spawned.child;
@@ -123,7 +126,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   } finally {
     if (controller) await stopController(controller, 60_000);
     if (config) await cleanUp(config);
-    await emulator.close();
+    await lab.close();
     if (!options.keep) await rm(stateDir, { recursive: true, force: true });
   }
 }

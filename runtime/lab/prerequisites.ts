@@ -23,7 +23,7 @@ export class MissingPrerequisite extends Error {
 
 interface Manifest {
   artifacts: { vmlinux: { path: string }; initrd: { path: string }; base: { path: string } };
-  cmdline: string;
+  cmdlineDhcp: string;
 }
 
 export async function readGuestImage(dir: string): Promise<GuestImage> {
@@ -37,7 +37,8 @@ export async function readGuestImage(dir: string): Promise<GuestImage> {
     base: manifest.artifacts.base.path,
     kernel: manifest.artifacts.vmlinux.path,
     initrd: manifest.artifacts.initrd.path,
-    cmdline: manifest.cmdline,
+    // Lab guests are on a libvirt network, whose dnsmasq hands out their addresses.
+    cmdline: manifest.cmdlineDhcp,
   };
   for (const path of [image.base, image.kernel, image.initrd]) {
     try {
@@ -57,12 +58,10 @@ export async function checkLibvirt(uri = "qemu:///system"): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new MissingPrerequisite(code === "ENOENT" ? "virsh is not installed" : `libvirtd is not answering on ${uri}`, setupHint);
   }
-  for (const tool of ["qemu-img", "socat"]) {
-    try {
-      await run(tool, ["--version"], { timeout: 10_000 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new MissingPrerequisite(`${tool} is not installed`, setupHint);
-    }
+  try {
+    await run("qemu-img", ["--version"], { timeout: 10_000 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new MissingPrerequisite("qemu-img is not installed", setupHint);
   }
 }
 

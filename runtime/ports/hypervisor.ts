@@ -9,25 +9,15 @@
  * removing a missing volume succeeds. That is what lets the reconcile loop retry any action.
  */
 
-/** How a runner VM reaches the network. */
-export type NetworkAttachment =
-  /**
-   * A libvirt network (production: NAT, see components/host), optionally with an nwfilter on the
-   * guest's interface that keeps it away from the host's services and private ranges.
-   */
-  | { kind: "libvirt-network"; network: string; filter?: string }
-  /**
-   * QEMU user-mode networking with `restrict=on`: the guest reaches nothing except the listed
-   * forwards (guest address:port -> host address:port). The lab uses it to give guests exactly
-   * one route, to the GitHub emulator on loopback.
-   */
-  | { kind: "user-restricted"; forwards: GuestForward[] };
-
-export interface GuestForward {
-  guestAddress: string;
-  guestPort: number;
-  hostAddress: string;
-  hostPort: number;
+/**
+ * How a runner VM reaches the network: a libvirt network (production: NAT, see components/host;
+ * the lab: the same network made isolated, see runtime/lab/lab-network.ts), optionally with an
+ * nwfilter on the guest's interface that keeps it away from the host's services and private ranges.
+ */
+export interface NetworkAttachment {
+  kind: "libvirt-network";
+  network: string;
+  filter?: string;
 }
 
 /** Direct kernel boot (the lab's Debian-package image) or boot from the disk's own bootloader. */

@@ -2,8 +2,8 @@
  * The Hypervisor port's contract: every implementation (libvirt, in-memory) runs these same
  * tests, so the double cannot drift from the real thing. Each environment supplies a guest that
  * stays up (boot from a disk with no bootloader: SeaBIOS retries forever) and a guest that runs
- * the lab image's init and agent (reads its JIT config from fw_cfg, reaches the server through
- * the network's forward, powers off).
+ * the lab image's init and agent (reads its JIT config from fw_cfg, reaches the server on the
+ * network's host address, powers off).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,16 +32,19 @@ export interface HypervisorContractEnv {
   baseImage: string;
   /** Boots a guest that runs until destroyed. */
   bootStaysUp: BootSource;
-  /** Boots the lab guest: fw_cfg JIT config → agent → server through the forward → poweroff. */
+  /** Boots the lab guest: fw_cfg JIT config → agent → server on `serverHost` → poweroff. */
   bootRunsAgent: BootSource;
+  /** The network every domain of the suite is attached to. */
+  network: NetworkAttachment;
+  /** The host address guests reach the suite's server on. */
+  serverHost: string;
+  /** Opens the server's port to guests (the network's filter), before any guest starts. */
+  allowServerPort(port: number): Promise<void>;
   /** Upper bound for a lab guest to boot, run the agent and power off. */
   guestLifeMs: number;
   /** Removes everything with `prefix` (runs even when tests failed). */
   cleanup(): Promise<void>;
 }
-
-/** Where the guest dials the server; forwarded to the suite's loopback server. */
-const guestServer = { address: "10.0.2.100", port: 8080 };
 
 export function describeHypervisorContract(name: string, makeEnv: () => Promise<HypervisorContractEnv>): void {
   describe(`Hypervisor contract: ${name}`, () => {
@@ -52,19 +55,15 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
     const unique = (label: string) => `${env.prefix}${label}-${++counter}`;
 
     beforeAll(async () => {
-      sink = await startTokenSink();
       env = await makeEnv();
+      sink = await startTokenSink(env.serverHost);
+      await env.allowServerPort(sink.port);
       hv = env.hypervisor;
     });
 
     afterAll(async () => {
       await env?.cleanup();
       await sink?.close();
-    });
-
-    const network = (): NetworkAttachment => ({
-      kind: "user-restricted",
-      forwards: [{ guestAddress: guestServer.address, guestPort: guestServer.port, hostAddress: "127.0.0.1", hostPort: sink.port }],
     });
 
     async function specFor(name: string, overrides: Partial<DomainSpec> = {}): Promise<DomainSpec> {
@@ -77,7 +76,7 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
         disk,
         boot: env.bootStaysUp,
         fwCfg: [],
-        network: network(),
+        network: env.network,
         serialLog: join(env.dir, `${name}.log`),
         metadata: { pool: "small", createdAt: "2026-01-02T03:04:05.678Z" },
         ...overrides,
@@ -187,10 +186,7 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
           [{ fwCfg: [{ name: "etc/not-opt", file: "/tmp/x" }] }, "fwCfg[0].name"],
           [{ metadata: { pool: "p", createdAt: "yesterday" } }, "metadata.createdAt"],
           [{ metadata: { pool: "nul\u0000", createdAt: spec.metadata.createdAt } }, "metadata.pool"],
-          [
-            { network: { kind: "user-restricted", forwards: [{ guestAddress: "10.0.2.100", guestPort: 0, hostAddress: "127.0.0.1", hostPort: 1 }] } },
-            "network.forwards[0].guestPort",
-          ],
+          [{ network: { kind: "libvirt-network", network: "" } }, "network.network"],
         ];
         for (const [override, field] of cases) {
           const error = await hv.defineDomain({ ...spec, ...override }).catch((e: unknown) => e);
@@ -219,7 +215,7 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
           agentName: name,
           poolId: 1,
           poolName: "Default",
-          serverUrl: `http://${guestServer.address}:${guestServer.port}/_runner/`,
+          serverUrl: `http://${env.serverHost}:${sink.port}/_runner/`,
           gitHubUrl: "https://github.example/acme",
           workFolder: "_work",
           clientId: token,
@@ -349,7 +345,7 @@ interface TokenSink {
   close(): Promise<void>;
 }
 
-async function startTokenSink(): Promise<TokenSink> {
+async function startTokenSink(host: string): Promise<TokenSink> {
   const tokensSeen: string[] = [];
   const server: Server = createServer((req, res) => {
     const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
@@ -358,7 +354,7 @@ async function startTokenSink(): Promise<TokenSink> {
     res.writeHead(401, { "content-type": "application/json", connection: "close" });
     res.end(JSON.stringify({ message: "Bad credentials" }));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     tokensSeen,

@@ -18,7 +18,6 @@ import {
 import { hostUrls } from "../../components/host-urls.ts";
 import {
   blockedHostAddresses,
-  escapeXml,
   planSubnet,
   renderNetworkInstallScript,
   renderNetworkRemoveScript,
@@ -56,12 +55,14 @@ describe("the runner network", () => {
     expect(planSubnet("10.213.0.0/24")).toEqual({
       gateway: "10.213.0.1",
       netmask: "255.255.255.0",
+      prefix: 24,
       dhcpStart: "10.213.0.2",
       dhcpEnd: "10.213.0.254",
     });
     expect(planSubnet("172.20.8.0/22")).toEqual({
       gateway: "172.20.8.1",
       netmask: "255.255.252.0",
+      prefix: 22,
       dhcpStart: "172.20.8.2",
       dhcpEnd: "172.20.11.254",
     });
@@ -131,10 +132,6 @@ describe("the runner network", () => {
       ipv4: ["10.9.0.1", "192.0.2.7"],
       ipv6: [],
     });
-  });
-
-  it("escapes XML", () => {
-    expect(escapeXml(`a<b>&"c'`)).toBe("a&lt;b&gt;&amp;&quot;c&apos;");
   });
 
   it("installs and removes with valid, idempotent scripts", () => {

@@ -106,7 +106,7 @@ export async function harnessConfig(emulator: Emulator, stateDir: string, option
     adminToken,
     pools: [{ name: "small", labels: fleetLabels, min: 1, max: 3, vcpus: 1, memoryMiB: 512 }],
     image: { base, boot: { kind: "disk" } },
-    network: { kind: "user-restricted", forwards: [] },
+    network: { kind: "libvirt-network", network: "runner-fleet" },
     paths: { state: stateDir, status: join(stateDir, "status.json"), inventory: join(stateDir, "inventory.json") },
     timing: { reconcileSeconds: 1, jobPollSeconds: 2, bootTimeoutSeconds: 10 },
     hypervisor: { driver: "memory", domainType: "qemu" },

@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseControllerConfig, type ControllerConfig } from "../../runtime/config/controller-config.ts";
 import type { Emulator } from "../../runtime/emulator/server.ts";
-import { labControllerConfig, labLabels, labRunnerUrl } from "../../runtime/lab/lab-config.ts";
+import { labControllerConfig, labLabels } from "../../runtime/lab/lab-config.ts";
+import { memoryDriverNetwork } from "../../runtime/lab/lab-emulator.ts";
 import { spawnController, stopController } from "../../runtime/lab/controller-process.ts";
 import { standInImage } from "../../runtime/lab/prerequisites.ts";
 import { routingVariableName } from "../../runtime/routing/decide.ts";
@@ -32,13 +33,15 @@ export interface LabFleet {
 }
 
 export async function startLabFleet(options: { guardIntervalSeconds?: number; bootTimeoutSeconds?: number } = {}): Promise<LabFleet> {
-  const checked = await startCheckedEmulator({ runnerUrl: labRunnerUrl() });
+  // As the lab runs it: the runner protocol on a listener of its own, here on loopback.
+  const checked = await startCheckedEmulator({ runnerListener: { host: "127.0.0.1" } });
   const { emulator } = checked;
   const dir = await mkdtemp(join(tmpdir(), "rf-operator-"));
   const base = labControllerConfig({
     driver: "memory",
-    emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+    emulator: { url: emulator.url, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
     image: await standInImage(dir),
+    network: memoryDriverNetwork,
     stateDir: join(dir, "state"),
     webhookSecret: randomBytes(24).toString("hex"),
     adminToken: randomBytes(24).toString("hex"),

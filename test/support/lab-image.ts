@@ -41,7 +41,7 @@ export interface LabImage {
   kernel: string;
   initrd: string;
   base: string;
-  /** The kernel command line for QEMU user-mode networking (static address). */
+  /** The kernel command line for a libvirt network (DHCP). */
   cmdline: string;
   manifest: Record<string, unknown>;
 }
@@ -56,7 +56,7 @@ export async function ensureLabImage(): Promise<LabImage> {
     kernel: artifacts.vmlinux.path,
     initrd: artifacts.initrd.path,
     base: artifacts.base.path,
-    cmdline: manifest.cmdline as string,
+    cmdline: manifest.cmdlineDhcp as string,
     manifest,
   };
 }

@@ -2,7 +2,7 @@
  * A fleet on real VMs for integration tests: the emulator in the test process (checked against
  * GitHub's OpenAPI description), the controller
  * as its own process from dist/fleet.cjs (so SIGKILL is a real crash), QEMU/TCG guests booting
- * the lab image through libvirtd. Each fleet has its own host name, so its domains, runners and
+ * the lab image through libvirtd, on the lab's libvirt network and nwfilter. Each fleet has its own host name, so its domains, runners and
  * files carry a unique prefix; `close()` removes whatever is left, also after a failed test.
  */
 import { randomBytes } from "node:crypto";
@@ -16,11 +16,12 @@ import { OpenApiContract } from "../../runtime/emulator/openapi-check/openapi-co
 import type { Emulator, EmulatorOptions } from "../../runtime/emulator/server.ts";
 import { createOctokitGitHub } from "../../runtime/github/octokit-github.ts";
 import { createLibvirtHypervisor } from "../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
-import { labControllerConfig, labLabels, labRunnerUrl } from "../../runtime/lab/lab-config.ts";
+import { labControllerConfig, labLabels } from "../../runtime/lab/lab-config.ts";
+import { startLabGitHub, type LabGitHub } from "../../runtime/lab/lab-emulator.ts";
 import { fetchMetrics, fetchStatus, killController, spawnController, stopController, waitFor, type ControllerProcess } from "../../runtime/lab/controller-process.ts";
 import { findLeaks, type Leaks } from "../../runtime/lab/leak-check.ts";
 import type { Hypervisor } from "../../runtime/ports/hypervisor.ts";
-import { startEmulatorChecked } from "./checked-emulator.ts";
+import { checked } from "./checked-emulator.ts";
 import { ensureLabImage, libvirtUri } from "./lab-image.ts";
 
 export interface LibvirtFleetOptions {
@@ -29,12 +30,15 @@ export interface LibvirtFleetOptions {
   /** Replaces the guest kernel command line (to make a guest misbehave). */
   cmdline?: string;
   emulator?: EmulatorOptions;
+  /** Where the controller listens (default loopback; production hosts may use 0.0.0.0). */
+  listenHost?: string;
 }
 
 export interface LibvirtFleet {
   emulator: Emulator;
   /** Checks every exchange of the emulator (the test file fails on a violation). */
   contract: OpenApiContract;
+  lab: LabGitHub;
   config: ControllerConfig;
   prefix: string;
   stateDir: string;
@@ -67,11 +71,13 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), "rf-it-"));
   await chmod(dir, 0o711);
   const contract = new OpenApiContract();
-  const emulator = await startEmulatorChecked({ runnerUrl: labRunnerUrl(), ...options.emulator }, contract);
+  const lab = await startLabGitHub({ driver: "libvirt", uri: libvirtUri, emulator: checked(options.emulator, contract) });
+  const emulator = lab.emulator;
   const input = labControllerConfig({
     driver: "libvirt",
-    emulator: { url: emulator.url, port: emulator.port, appId: emulator.app.id, installationId: emulator.app.installationId("acme"), privateKey: emulator.app.privateKey! },
+    emulator: lab.emulatorConfig,
     image: { ...image, cmdline: options.cmdline ?? image.cmdline },
+    network: lab.network,
     stateDir: join(dir, "state"),
     webhookSecret: randomBytes(16).toString("hex"),
     adminToken: randomBytes(16).toString("hex"),
@@ -81,6 +87,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
   const config = parseControllerConfig({
     ...input,
     host: { ...input.host, name: `it${randomBytes(3).toString("hex")}` },
+    listen: { port: 0, ...input.listen, host: options.listenHost ?? input.listen?.host ?? "127.0.0.1" },
     timing: { ...input.timing, reconcileSeconds: 2, jobPollSeconds: 4, ...options.timing },
   });
   const configFile = join(dir, "controller.json");
@@ -93,6 +100,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
   const fleet: LibvirtFleet = {
     emulator,
     contract,
+    lab,
     config,
     prefix,
     stateDir: config.paths.state,
@@ -143,7 +151,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
       for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
         await hypervisor.removeDomain(domain.name).catch(() => undefined);
       }
-      await emulator.close();
+      await lab.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -2,13 +2,12 @@
  * The libvirt domain XML of a runner VM, rendered from a DomainSpec, and the controller's
  * metadata read back out of libvirt's XML. Pure: no I/O, every interpolated value escaped.
  */
-import type { DomainMetadata, DomainSpec, GuestForward, NetworkAttachment } from "../../ports/hypervisor.ts";
+import type { DomainMetadata, DomainSpec, NetworkAttachment } from "../../ports/hypervisor.ts";
 import { validateDomainSpec } from "../spec-validation.ts";
 import { escapeXml, unescapeXml } from "./xml-text.ts";
 
 /** Namespace of the controller's bookkeeping element inside `<metadata>`. */
 export const metadataNamespace = "https://runner-fleet.dev/xmlns/domain/1";
-const qemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0";
 
 export interface DomainXmlOptions {
   /**
@@ -20,14 +19,11 @@ export interface DomainXmlOptions {
   machine?: string;
   /** Keeps the UUID of an existing definition: libvirt refuses to redefine a name with a new one. */
   uuid?: string;
-  /** Program QEMU starts for each guest connection of a `user-restricted` forward. */
-  relayCommand?: string;
 }
 
 export const defaultDomainXmlOptions = {
   domainType: "qemu",
   machine: "pc",
-  relayCommand: "/usr/bin/socat",
 } as const satisfies DomainXmlOptions;
 
 const x = escapeXml;
@@ -36,13 +32,9 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   validateDomainSpec(spec);
   const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
   const machine = options.machine ?? defaultDomainXmlOptions.machine;
-  const relay = options.relayCommand ?? defaultDomainXmlOptions.relayCommand;
-  // The relay lands inside a QEMU option string, where ',' separates options and ' ' arguments.
-  if (!/^\/[^\s,]+$/.test(relay)) throw new Error(`relayCommand must be an absolute path without spaces or commas: ${relay}`);
-  const userNet = spec.network.kind === "user-restricted";
 
   const lines: string[] = [];
-  lines.push(`<domain type='${x(domainType)}'${userNet ? ` xmlns:qemu='${qemuNamespace}'` : ""}>`);
+  lines.push(`<domain type='${x(domainType)}'>`);
   lines.push(`  <name>${x(spec.name)}</name>`);
   if (options.uuid !== undefined) lines.push(`  <uuid>${x(options.uuid)}</uuid>`);
   lines.push(`  <metadata>`);
@@ -97,51 +89,17 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`);
   lines.push(`  </devices>`);
 
-  if (spec.network.kind === "user-restricted") lines.push(...renderUserNetwork(spec.network.forwards, relay));
   lines.push(`</domain>`);
   return lines.join("\n") + "\n";
 }
 
 function renderLibvirtInterface(network: NetworkAttachment): string[] {
-  if (network.kind !== "libvirt-network") return [];
   return [
     `    <interface type='network'>`,
     `      <source network='${x(network.network)}'/>`,
     `      <model type='virtio'/>`,
     ...(network.filter !== undefined ? [`      <filterref filter='${x(network.filter)}'/>`] : []),
     `    </interface>`,
-  ];
-}
-
-/**
- * QEMU user-mode networking with `restrict=on`: the guest reaches nothing but its forwards.
- * libvirt has no XML for `guestfwd`, so the netdev and its NIC go through qemu:commandline.
- *
- * Each forward is `guestfwd=tcp:GUEST:PORT-cmd:socat ... TCP:HOST:PORT`: QEMU starts the relay
- * once per guest connection, so any number of sequential (and parallel) HTTP connections work.
- * Measured on QEMU 7.2 / libvirt 9.0: the chardev form `guestfwd=...-tcp:HOST:PORT` connects once
- * when QEMU starts and carries exactly one guest connection (the second hangs), and the `-cmd:`
- * form needs fork/exec, which libvirt's default seccomp sandbox (`spawn=deny`) answers by killing
- * QEMU (SIGSYS) at the guest's first connection; hosts using this network kind therefore need
- * `seccomp_sandbox = 0` in qemu.conf (scripts/setup-machine.sh sets it).
- *
- * The NIC is a JSON `-device`: QEMU creates JSON devices in command-line order, after libvirt's
- * own, so its automatic PCI slot cannot collide with the slots libvirt assigned.
- */
-function renderUserNetwork(forwards: GuestForward[], relay: string): string[] {
-  const netdev = ["user", "id=rfnet0", "restrict=on"];
-  for (const f of forwards) {
-    // socat's own error messages would otherwise go to the guest as if the server sent them.
-    netdev.push(`guestfwd=tcp:${f.guestAddress}:${f.guestPort}-cmd:${relay} -lf /dev/null STDIO TCP:${f.hostAddress}:${f.hostPort}`);
-  }
-  const device = JSON.stringify({ driver: "virtio-net-pci", netdev: "rfnet0", id: "rfnic0" });
-  return [
-    `  <qemu:commandline>`,
-    `    <qemu:arg value='-netdev'/>`,
-    `    <qemu:arg value='${x(netdev.join(","))}'/>`,
-    `    <qemu:arg value='-device'/>`,
-    `    <qemu:arg value='${x(device)}'/>`,
-    `  </qemu:commandline>`,
   ];
 }
 

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainInfo, DomainMetadata, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
-import { DomainNotFoundError, DomainStateError, HostSetupError } from "../errors.ts";
+import { DomainNotFoundError, DomainStateError } from "../errors.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
 import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
 import { defaultDomainXmlOptions, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
@@ -23,7 +23,6 @@ import {
   parseDomainList,
   parseDomainTable,
   parseDominfo,
-  sandboxDeniesSpawn,
   type DacLabel,
   type DomainInfoLines,
 } from "./virsh-output.ts";
@@ -35,8 +34,6 @@ export interface LibvirtHypervisorOptions {
   domainType?: "qemu" | "kvm";
   /** QEMU machine type (default `pc`). */
   machine?: string;
-  /** Relay QEMU runs per guest connection of a `user-restricted` forward (default /usr/bin/socat). */
-  relayCommand?: string;
   /** Format of the base images overlays are backed by (default qcow2). */
   baseFormat?: string;
   virshBinary?: string;
@@ -50,36 +47,10 @@ export interface LibvirtHypervisorOptions {
 export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hypervisor {
   const virsh = createVirsh({ uri: options.uri, binary: options.virshBinary, timeoutMs: options.timeoutMs });
   const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
-  const xmlOptions = { domainType, machine: options.machine, relayCommand: options.relayCommand };
+  const xmlOptions = { domainType, machine: options.machine };
   let dacLabel: Promise<DacLabel | undefined> | undefined;
   /** Domain UUID → its name and metadata, which never change after define (a redefine drops the entry). */
   const metadataCache = new Map<string, { name: string; metadata: DomainMetadata | undefined }>();
-  /** Settled once per adapter: whether this host's QEMU may spawn guestfwd relays. */
-  let spawnAllowed: boolean | undefined;
-
-  /**
-   * Without this check a restricted-network guest boots and QEMU dies (SIGSYS) at its first
-   * connection, which looks like a mysterious crash; asking libvirt for the command line it
-   * would run (~30 ms, once) turns that into a clear error at define time.
-   */
-  async function checkGuestfwdAllowed(xmlFile: string): Promise<void> {
-    if (spawnAllowed === undefined) {
-      try {
-        const argv = await virsh.run(["domxml-to-native", "--format", "qemu-argv", "--xml", xmlFile]);
-        spawnAllowed = !sandboxDeniesSpawn(argv);
-      } catch {
-        return; // The diagnosis is best effort; define itself reports real problems.
-      }
-    }
-    if (!spawnAllowed) {
-      throw new HostSetupError(
-        "QEMU runs with a seccomp sandbox that denies spawning (-sandbox ...,spawn=deny), so the guestfwd relays of a " +
-          "'user-restricted' network would crash it: set seccomp_sandbox = 0 in /etc/libvirt/qemu.conf and restart " +
-          "libvirtd (scripts/setup-machine.sh does both), or use a 'libvirt-network'",
-      );
-    }
-  }
-
   const events = new LifecycleEventStream({
     spawnChild: () =>
       spawn(options.virshBinary ?? "virsh", ["-q", "-c", options.uri, "event", "--loop", "--event", "lifecycle"], {
@@ -93,12 +64,11 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
    * virsh reads the XML from a file (Node's stdin pipes are sockets, which /dev/stdin cannot
    * open); the XML holds no secrets, only paths.
    */
-  async function defineFromXml(spec: DomainSpec, xml: string): Promise<void> {
+  async function defineFromXml(xml: string): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), "rf-domain-"));
     try {
       const file = join(dir, "domain.xml");
       await writeFile(file, xml, { mode: 0o600 });
-      if (spec.network.kind === "user-restricted") await checkGuestfwdAllowed(file);
       await virsh.run(["define", "--file", file]);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -153,7 +123,7 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
       // Every VM gets a fresh name, so define at once and look the domain up only when libvirt
       // says the name is taken (one virsh call instead of two on the hot path).
       try {
-        await defineFromXml(spec, renderDomainXml(spec, xmlOptions));
+        await defineFromXml(renderDomainXml(spec, xmlOptions));
         return;
       } catch (error) {
         if (!(error instanceof VirshError && /already exists/i.test(error.stderr))) throw error;
@@ -164,7 +134,7 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
       }
       if (existing) metadataCache.delete(existing.uuid);
       // Redefining keeps the domain's UUID: libvirt refuses the same name with a new one.
-      await defineFromXml(spec, renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid }));
+      await defineFromXml(renderDomainXml(spec, { ...xmlOptions, uuid: existing?.uuid }));
     },
 
     async startDomain(name) {

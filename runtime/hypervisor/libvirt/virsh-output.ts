@@ -145,15 +145,3 @@ export function parseDacLabel(capabilitiesXml: string, domainType: string): DacL
   }
   return undefined;
 }
-
-/**
- * Whether the QEMU command line libvirt would run (`virsh domxml-to-native qemu-argv`) has a
- * seccomp sandbox that forbids spawning processes, which kills QEMU at a guest's first
- * guestfwd `-cmd:` connection.
- */
-export function sandboxDeniesSpawn(qemuArgv: string): boolean {
-  const match = /(?:^|\s)-sandbox\s+(\S+)/.exec(qemuArgv);
-  if (!match) return false;
-  const options = (match[1] as string).split(",");
-  return options[0] !== "off" && options.includes("spawn=deny");
-}

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DomainSpec, GuestForward } from "../../ports/hypervisor.ts";
+import type { DomainSpec } from "../../ports/hypervisor.ts";
 import { runAgent, type AgentOptions } from "../../guest-agent/agent.ts";
 import { jitConfigFwCfgName } from "../../protocol/fw-cfg.ts";
 
@@ -53,23 +53,8 @@ export function powersOffAfter(ms: number): GuestBehaviour {
 }
 
 /**
- * Maps a URL a guest would dial to the host address its network forwards it to: the in-process
- * equivalent of QEMU's guestfwd. URLs matching no forward are left alone (a `libvirt-network`
- * guest reaches the host directly).
- */
-export function forwardedUrl(url: URL, forwards: readonly GuestForward[]): URL {
-  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  const forward = forwards.find((f) => f.guestAddress === url.hostname && f.guestPort === port);
-  if (!forward) return url;
-  const mapped = new URL(url.href);
-  mapped.hostname = forward.hostAddress;
-  mapped.port = String(forward.hostPort);
-  return mapped;
-}
-
-/**
  * A guest running the real guest agent in-process, as the lab image does: it takes the JIT
- * config from fw_cfg, reaches the server through the domain's forwards, runs one job and powers
+ * config from fw_cfg, dials the server the config names, runs one job and powers
  * off. Without a JIT config it prints why and powers off at once, like the image's init.
  */
 export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" | "clock" | "pollWaitSeconds" | "shell"> = {}): GuestBehaviour {
@@ -79,7 +64,6 @@ export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" |
       ctx.console(`runner-fleet-init: no JIT config in fw_cfg ${jitConfigFwCfgName}; powering off`);
       return;
     }
-    const forwards = ctx.spec.network.kind === "user-restricted" ? ctx.spec.network.forwards : [];
     // Created by the agent only once a job arrives, and removed with it: an idle guest that is
     // destroyed (or a test process that exits) leaves nothing behind.
     const workRoot = join(tmpdir(), `rf-guest-${ctx.name}-${randomBytes(4).toString("hex")}`);
@@ -88,7 +72,6 @@ export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" |
         ...options,
         jitConfig: jitConfig.toString("utf8"),
         console: (line) => ctx.console(line),
-        rewriteUrl: (url) => forwardedUrl(url, forwards),
         signal: ctx.signal,
         workRoot,
         cleanWorkFolder: true,

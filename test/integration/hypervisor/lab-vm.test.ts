@@ -1,7 +1,8 @@
 /**
  * One job's life in a real VM, the way the controller drives it: overlay on the lab image, the
  * JIT config handed over through a 0600 fw_cfg file (deleted as soon as the domain started),
- * boot under TCG, the guest agent reaching the real emulator through guestfwd, one job, poweroff,
+ * boot under TCG on the lab's filtered libvirt network, the guest agent reaching the real
+ * emulator's runner listener on the network's gateway, one job, poweroff,
  * teardown. Phase times are printed for the record; nothing here asserts on speed.
  */
 import { randomBytes } from "node:crypto";
@@ -11,7 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseConsole } from "../../../runtime/controller/console-marks.ts";
 import type { Emulator } from "../../../runtime/emulator/server.ts";
-import { startEmulatorChecked } from "../../support/checked-emulator.ts";
+import { checked } from "../../support/checked-emulator.ts";
+import { startLabGitHub, type LabGitHub } from "../../../runtime/lab/lab-emulator.ts";
 import { jitConfigFwCfgName } from "../../../runtime/protocol/fw-cfg.ts";
 import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
@@ -21,19 +23,20 @@ import { waitFor } from "../../contract/hypervisor.contract.ts";
 import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "../../support/lab-image.ts";
 
 const adminToken = "pat_lab_vm_tests_0123456789abcdef";
-const guestServer = { address: "10.0.2.100", port: 8080 };
 
 await describeWithLibvirt("a lab VM runs one job", () => {
   let image: LabImage;
   let emulator: Emulator;
+  let lab: LabGitHub;
   let hv: Hypervisor;
   let dir: string;
   const prefix = `rfvm-${randomBytes(3).toString("hex")}-`;
 
   beforeAll(async () => {
     image = await ensureLabImage();
-    // JIT configs name the address the guest dials; guestfwd relays it to the emulator.
-    emulator = await startEmulatorChecked({ staticTokens: [adminToken], runnerUrl: `http://${guestServer.address}:${guestServer.port}/_runner` });
+    // JIT configs name the runner listener on the lab network's gateway: what the guest dials.
+    lab = await startLabGitHub({ driver: "libvirt", uri: libvirtUri, emulator: checked({ staticTokens: [adminToken] }) });
+    emulator = lab.emulator;
     hv = createLibvirtHypervisor({ uri: libvirtUri });
     dir = await mkdtemp(join(tmpdir(), "rf-labvm-"));
     await chmod(dir, 0o755);
@@ -45,10 +48,10 @@ await describeWithLibvirt("a lab VM runs one job", () => {
       await hv.undefineDomain(domain.name).catch(() => undefined);
     }
     if (dir) await rm(dir, { recursive: true, force: true });
-    await emulator?.close();
+    await lab?.close();
   });
 
-  it("boots, takes the job through guestfwd, runs it isolated and unprivileged, and powers off", async () => {
+  it("boots, takes the job from the runner listener, runs it isolated and unprivileged, and powers off", async () => {
     const name = `${prefix}small-1`;
     const t = { start: performance.now() } as Record<string, number>;
     const mark = (phase: string) => (t[phase] = performance.now());
@@ -68,8 +71,8 @@ await describeWithLibvirt("a lab VM runs one job", () => {
         { name: "who", run: "id -un; uname -r" },
         // The JIT config stays root's: the job (as `runner`) cannot read it back from fw_cfg.
         { name: "secret", run: `if cat /sys/firmware/qemu_fw_cfg/by_name/${jitConfigFwCfgName}/raw >/dev/null 2>&1; then echo readable; exit 1; fi; echo unreadable` },
-        // restrict=on: nothing but the forward is reachable, not even the host's gateway address.
-        { name: "isolated", run: "for target in 1.1.1.1:80 10.0.2.2:22; do if busybox nc -w 2 ${target%:*} ${target#*:} </dev/null 2>/dev/null; then echo reached $target; exit 1; fi; done; echo isolated" },
+        // The filter: the host's other ports are out of reach (the full set of probes: libvirt-network.test.ts).
+        { name: "isolated", run: `if busybox nc -w 2 ${lab.labNetwork!.gateway} 22 </dev/null 2>/dev/null; then echo reached; exit 1; fi; echo isolated` },
       ],
     });
 
@@ -95,10 +98,7 @@ await describeWithLibvirt("a lab VM runs one job", () => {
       disk: overlay,
       boot: { kind: "kernel", kernel: image.kernel, initrd: image.initrd, cmdline: image.cmdline },
       fwCfg: [{ name: jitConfigFwCfgName, file: secret }],
-      network: {
-        kind: "user-restricted",
-        forwards: [{ guestAddress: guestServer.address, guestPort: guestServer.port, hostAddress: "127.0.0.1", hostPort: emulator.port }],
-      },
+      network: lab.network,
       serialLog,
       metadata: { pool: "small", createdAt: new Date().toISOString() },
     });

@@ -21,7 +21,7 @@ export function emulatorConfig(emulator: Emulator, stateDir: string, extra: Part
     listen: { host: "127.0.0.1", port: 0 },
     pools: [{ name: "small", labels: fleetLabels, min: 0, max: 2, vcpus: 1, memoryMiB: 512 }],
     image: { base: "/var/lib/base.qcow2", boot: { kind: "disk" } },
-    network: { kind: "user-restricted", forwards: [] },
+    network: { kind: "libvirt-network", network: "runner-fleet" },
     paths: { state: stateDir },
     ...extra,
   });

@@ -14,7 +14,7 @@ export function testConfig(host = "h1"): ControllerConfig {
     github: { scope: { kind: "org", org: "acme" }, repositories: ["acme/app"], runnerGroupId: 1, auth: { kind: "token", token: "ghp_fixture_token_0123456789" } },
     pools: [{ name: "small", labels: fleetLabels, min: 1, max: 3, vcpus: 1, memoryMiB: 512 }],
     image: { base: "/var/lib/base.qcow2", boot: { kind: "disk" } },
-    network: { kind: "user-restricted", forwards: [] },
+    network: { kind: "libvirt-network", network: "runner-fleet" },
   });
 }
 

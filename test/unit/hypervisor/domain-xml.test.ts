@@ -12,13 +12,7 @@ const spec: DomainSpec = {
   disk: "/var/lib/runner-fleet/overlays/rf-host1-small-0a1b2c3d.qcow2",
   boot: { kind: "kernel", kernel: "/images/vmlinux", initrd: "/images/initrd.img", cmdline: "console=ttyS0 root=/dev/vda rw" },
   fwCfg: [{ name: "opt/runner-fleet/jitconfig", file: "/var/lib/runner-fleet/secrets/rf-host1-small-0a1b2c3d.jit" }],
-  network: {
-    kind: "user-restricted",
-    forwards: [
-      { guestAddress: "10.0.2.100", guestPort: 8080, hostAddress: "127.0.0.1", hostPort: 41234 },
-      { guestAddress: "10.0.2.101", guestPort: 80, hostAddress: "127.0.0.1", hostPort: 41235 },
-    ],
-  },
+  network: { kind: "libvirt-network", network: "runner-fleet", filter: "runner-fleet-guest" },
   serialLog: "/var/lib/runner-fleet/logs/rf-host1-small-0a1b2c3d.log",
   metadata: { pool: "small", createdAt: "2026-01-02T03:04:05.678Z" },
 };
@@ -74,21 +68,6 @@ describe("renderDomainXml", () => {
     expect(renderDomainXml({ ...spec, fwCfg: [] })).not.toContain("<sysinfo");
   });
 
-  it("restricted user networking: restrict=on and one guestfwd relay per forward, no libvirt interface", () => {
-    const xml = renderDomainXml(spec);
-    expect(xml).not.toContain("<interface");
-    const netdev = /<qemu:arg value='(user,[^']*)'\/>/.exec(xml)?.[1];
-    expect(netdev?.split(",")).toEqual([
-      "user",
-      "id=rfnet0",
-      "restrict=on",
-      "guestfwd=tcp:10.0.2.100:8080-cmd:/usr/bin/socat -lf /dev/null STDIO TCP:127.0.0.1:41234",
-      "guestfwd=tcp:10.0.2.101:80-cmd:/usr/bin/socat -lf /dev/null STDIO TCP:127.0.0.1:41235",
-    ]);
-    const device = /<qemu:arg value='(\{[^']*\})'\/>/.exec(xml)?.[1];
-    expect(JSON.parse(unescapeXml(device!))).toEqual({ driver: "virtio-net-pci", netdev: "rfnet0", id: "rfnic0" });
-  });
-
   it("a libvirt network: a virtio interface, with the nwfilter only when one is named", () => {
     const plain = renderDomainXml({ ...spec, network: { kind: "libvirt-network", network: "runners" } });
     expect(plain).toContain("<source network='runners'/>");
@@ -117,11 +96,6 @@ describe("renderDomainXml", () => {
     expect(isEscapedXml("<a>x & y</a>")).toBe(false);
     expect(xml).toContain("<cmdline>a=&apos;1&apos; b=&quot;&lt;2&gt;&quot; &amp; c</cmdline>");
     expect(xml).toContain("<source network='net&apos;&lt;&amp;&gt;'/>");
-  });
-
-  it("refuses a relay command that would break out of the QEMU option", () => {
-    expect(() => renderDomainXml(spec, { relayCommand: "/usr/bin/socat,x=y" })).toThrow(/relayCommand/);
-    expect(() => renderDomainXml(spec, { relayCommand: "socat" })).toThrow(/relayCommand/);
   });
 
   it("validates the spec first, naming the field", () => {

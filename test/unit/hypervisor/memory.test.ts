@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryHypervisor } from "../../../runtime/hypervisor/memory/memory-hypervisor.ts";
 import {
-  forwardedUrl,
   neverBoots,
   powersOffAfter,
   runsGuestAgent,
@@ -35,6 +34,10 @@ describeHypervisorContract("in-memory", async () => {
     baseImage,
     bootStaysUp: { kind: "disk" },
     bootRunsAgent: { kind: "kernel", kernel, initrd, cmdline: "console=ttyS0" },
+    // The in-process agent dials the server directly: there is no network to filter.
+    network: { kind: "libvirt-network", network: "rfct-memory" },
+    serverHost: "127.0.0.1",
+    allowServerPort: async () => undefined,
     guestLifeMs: 5_000,
     cleanup: async () => {
       for (const domain of await hypervisor.listDomains("")) {
@@ -133,15 +136,5 @@ describe("in-memory hypervisor guest behaviours", () => {
     await hv.settled();
     expect((await hv.listDomains("bare"))[0]?.state).toBe("shutoff");
     expect(await readFile(join(dir!, "bare.log"), "utf8")).toMatch(/^runner-fleet-init: no JIT config in fw_cfg opt\/runner-fleet\/jitconfig/);
-  });
-
-  it("forwardedUrl maps exactly the forwarded guest address and port", () => {
-    const forwards = [{ guestAddress: "10.0.2.100", guestPort: 8080, hostAddress: "127.0.0.1", hostPort: 41234 }];
-    expect(forwardedUrl(new URL("http://10.0.2.100:8080/_runner/sessions?x=1"), forwards).href).toBe(
-      "http://127.0.0.1:41234/_runner/sessions?x=1",
-    );
-    expect(forwardedUrl(new URL("http://10.0.2.100:8081/a"), forwards).href).toBe("http://10.0.2.100:8081/a");
-    expect(forwardedUrl(new URL("http://10.0.2.101:8080/a"), forwards).href).toBe("http://10.0.2.101:8080/a");
-    expect(forwardedUrl(new URL("http://10.0.2.100/a"), [{ ...forwards[0]!, guestPort: 80 }]).href).toBe("http://127.0.0.1:41234/a");
   });
 });

@@ -9,7 +9,7 @@ const valid: DomainSpec = {
   disk: "/o/a.qcow2",
   boot: { kind: "kernel", kernel: "/i/vmlinux", initrd: "/i/initrd.img", cmdline: "console=ttyS0" },
   fwCfg: [{ name: "opt/runner-fleet/jitconfig", file: "/s/a.jit" }],
-  network: { kind: "user-restricted", forwards: [{ guestAddress: "10.0.2.100", guestPort: 8080, hostAddress: "127.0.0.1", hostPort: 9000 }] },
+  network: { kind: "libvirt-network", network: "runners" },
   serialLog: "/l/a.log",
   metadata: { pool: "small", createdAt: "2026-01-01T00:00:00.000Z" },
 };
@@ -25,13 +25,12 @@ function fieldOf(spec: DomainSpec): string | undefined {
 }
 
 describe("validateDomainSpec", () => {
-  it("accepts a complete spec, and a disk boot on a libvirt network", () => {
+  it("accepts a complete spec, and a disk boot on a filtered network", () => {
     expect(fieldOf(valid)).toBeUndefined();
     expect(fieldOf({ ...valid, boot: { kind: "disk" }, network: { kind: "libvirt-network", network: "runners", filter: "clean" } })).toBeUndefined();
   });
 
   it("names the field that is wrong", () => {
-    const forward = valid.network.kind === "user-restricted" ? valid.network.forwards[0]! : undefined!;
     const cases: [Partial<DomainSpec>, string][] = [
       [{ name: "a".repeat(65) }, "name"],
       [{ name: "-leading-dash" }, "name"],
@@ -43,10 +42,9 @@ describe("validateDomainSpec", () => {
       [{ fwCfg: [{ name: `opt/${"x".repeat(52)}`, file: "/s" }] }, "fwCfg[0].name"],
       [{ fwCfg: [valid.fwCfg[0]!, valid.fwCfg[0]!] }, "fwCfg[1].name"],
       [{ fwCfg: [{ name: "opt/x", file: "s" }] }, "fwCfg[0].file"],
-      [{ network: { kind: "user-restricted", forwards: [{ ...forward, hostAddress: "localhost" }] } }, "network.forwards[0].hostAddress"],
-      [{ network: { kind: "user-restricted", forwards: [{ ...forward, guestAddress: "10.0.2.256" }] } }, "network.forwards[0].guestAddress"],
-      [{ network: { kind: "user-restricted", forwards: [forward, { ...forward, hostPort: 1 }] } }, "network.forwards[1]"],
       [{ network: { kind: "libvirt-network", network: "" } }, "network.network"],
+      [{ network: { kind: "libvirt-network", network: "runners", filter: "a\nb" } }, "network.filter"],
+      [{ network: { kind: "user-restricted" } as unknown as DomainSpec["network"] }, "network.kind"],
       [{ metadata: { pool: "", createdAt: valid.metadata.createdAt } }, "metadata.pool"],
       [{ metadata: { pool: "lone \ud800 surrogate", createdAt: valid.metadata.createdAt } }, "metadata.pool"],
     ];

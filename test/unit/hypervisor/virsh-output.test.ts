@@ -8,7 +8,6 @@ import {
   parseDomainTable,
   parseDominfo,
   parseLifecycleEvent,
-  sandboxDeniesSpawn,
 } from "../../../runtime/hypervisor/libvirt/virsh-output.ts";
 
 // Outputs captured from virsh 9.0.0 on this project's lab machine.
@@ -132,19 +131,6 @@ describe("parseDacLabel", () => {
   it("is undefined without a DAC model (qemu:///session)", () => {
     expect(parseDacLabel(capabilities.replace("<model>dac</model>", "<model>selinux</model>"), "qemu")).toBeUndefined();
     expect(parseDacLabel("<capabilities/>", "qemu")).toBeUndefined();
-  });
-});
-
-describe("sandboxDeniesSpawn", () => {
-  it("spots libvirt's default QEMU sandbox, which kills QEMU when guestfwd spawns its relay", () => {
-    const argv = "/usr/bin/qemu-system-x86_64 -name guest=x -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny -msg timestamp=on";
-    expect(sandboxDeniesSpawn(argv)).toBe(true);
-  });
-
-  it("is false with seccomp_sandbox = 0, a sandbox that allows spawning, or none", () => {
-    expect(sandboxDeniesSpawn("qemu -name x -sandbox off -msg timestamp=on")).toBe(false);
-    expect(sandboxDeniesSpawn("qemu -sandbox on,obsolete=deny")).toBe(false);
-    expect(sandboxDeniesSpawn("qemu -name x")).toBe(false);
   });
 });
 

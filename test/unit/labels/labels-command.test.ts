@@ -105,7 +105,7 @@ describe("fleet labels preflight", () => {
     },
     pools: [{ name: "small", labels: ["self-hosted", "linux", "x64", "runner-fleet"], min: 0, max: 2, vcpus: 2, memoryMiB: 2048 }],
     image: { base: "/var/lib/base.qcow2", boot: { kind: "disk" } },
-    network: { kind: "user-restricted", forwards: [] },
+    network: { kind: "libvirt-network", network: "runner-fleet" },
   };
 
   it("reports the covering label set and unservable jobs from a GitHub jobs response, exit 3", async () => {

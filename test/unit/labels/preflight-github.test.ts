@@ -38,7 +38,7 @@ function configFile(name: string, apiUrl: string, authToken = token): string {
         { name: "large", labels: ["self-hosted", "linux", "x64", "runner-fleet", "large"], min: 0, max: 1, vcpus: 4, memoryMiB: 4096 },
       ],
       image: { base: "/var/lib/base.qcow2", boot: { kind: "disk" } },
-      network: { kind: "user-restricted", forwards: [] },
+      network: { kind: "libvirt-network", network: "runner-fleet" },
     }),
     { mode: 0o600 },
   );

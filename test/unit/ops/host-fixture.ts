@@ -66,7 +66,7 @@ export async function startTestHost(): Promise<TestHost> {
         disk: paths.overlay,
         boot: { kind: "disk" },
         fwCfg: [],
-        network: { kind: "user-restricted", forwards: [] },
+        network: { kind: "libvirt-network", network: "runner-fleet" },
         serialLog: paths.serialLog,
         metadata: { pool: "small", createdAt: new Date(Date.now() - createdAgoMs).toISOString() },
       });

@@ -1,0 +1,154 @@
+/**
+ * The libvirt network runner VMs live on and the nwfilter on every guest interface, rendered for
+ * production hosts (components/libvirt-network.ts) and for the lab and tests (runtime/lab) by
+ * this one module. Pure: no I/O, every interpolated value escaped.
+ *
+ * Guests reach the internet; they do not reach the host's own services (the bridge gateway
+ * beyond DHCP/DNS, the host's declared addresses) or any private, link-local, CGNAT or loopback
+ * range, IPv4 or IPv6. Unsolicited inbound traffic is dropped: nothing needs to connect to a
+ * runner. The lab adds exactly one exception: the emulator's runner listener on the gateway.
+ */
+import { isIP } from "node:net";
+import { escapeXml } from "./xml-text.ts";
+
+export interface NetworkParams {
+  /** libvirt names of the network and of the guest filter. */
+  network: string;
+  filter: string;
+  /** Linux limits interface names to 15 characters. */
+  bridge: string;
+  /** IPv4 CIDR of the runner subnet, e.g. 10.213.0.0/24. */
+  subnet: string;
+  /**
+   * `nat`: guests reach the internet through the host (production). `isolated`: no route off
+   * the bridge at all (the lab and tests, whose guests need nothing beyond the host).
+   */
+  forward: "nat" | "isolated";
+  /** The host's own addresses guests must not reach (literal IPs; hostnames are skipped). */
+  hostAddresses: readonly string[];
+  /** TCP ports of the gateway guests may reach after all (the lab's runner listener). */
+  allowedGatewayPorts?: readonly number[];
+}
+
+/** Destinations no runner may reach, beyond the host's own addresses. */
+export const blockedRanges = {
+  ipv4: [
+    ["0.0.0.0", 8],
+    ["10.0.0.0", 8],
+    ["100.64.0.0", 10],
+    ["127.0.0.0", 8],
+    ["169.254.0.0", 16],
+    ["172.16.0.0", 12],
+    ["192.168.0.0", 16],
+    ["224.0.0.0", 4],
+    ["240.0.0.0", 4],
+  ],
+  ipv6: [
+    ["::1", 128],
+    ["::ffff:0:0", 96],
+    ["64:ff9b::", 96],
+    ["fc00::", 7],
+    ["fe80::", 10],
+    ["ff00::", 8],
+  ],
+} as const;
+
+function numberToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join(".");
+}
+
+export interface SubnetPlan {
+  gateway: string;
+  netmask: string;
+  prefix: number;
+  dhcpStart: string;
+  dhcpEnd: string;
+}
+
+/** Gateway is the first address, DHCP hands out the rest except the broadcast address. */
+export function planSubnet(subnet: string): SubnetPlan {
+  const [address, bits] = subnet.split("/") as [string, string];
+  const prefix = Number(bits);
+  const base = address.split(".").reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const network = (base & mask) >>> 0;
+  const broadcast = (network | (~mask >>> 0)) >>> 0;
+  return {
+    gateway: numberToIpv4(network + 1),
+    netmask: numberToIpv4(mask),
+    prefix,
+    dhcpStart: numberToIpv4(network + 2),
+    dhcpEnd: numberToIpv4(broadcast - 1),
+  };
+}
+
+const x = escapeXml;
+
+export function renderNetworkXml(params: NetworkParams): string {
+  const plan = planSubnet(params.subnet);
+  return [
+    "<network>",
+    `  <name>${x(params.network)}</name>`,
+    // Without <forward> libvirt routes nothing off the bridge and its dnsmasq offers no router.
+    ...(params.forward === "nat" ? [`  <forward mode='nat'/>`] : []),
+    `  <bridge name='${x(params.bridge)}' stp='on' delay='0'/>`,
+    `  <ip address='${x(plan.gateway)}' netmask='${x(plan.netmask)}'>`,
+    `    <dhcp>`,
+    `      <range start='${x(plan.dhcpStart)}' end='${x(plan.dhcpEnd)}'/>`,
+    `    </dhcp>`,
+    `  </ip>`,
+    "</network>",
+    "",
+  ].join("\n");
+}
+
+/** The host addresses to block: the gateway plus each literal IP given, deduplicated. */
+export function blockedHostAddresses(params: Pick<NetworkParams, "subnet" | "hostAddresses">): { ipv4: string[]; ipv6: string[] } {
+  const gateway = planSubnet(params.subnet).gateway;
+  const all = [gateway, ...params.hostAddresses];
+  const unspecified = new Set(["0.0.0.0", "::"]);
+  const ipv4 = [...new Set(all.filter((a) => isIP(a) === 4 && !unspecified.has(a)))];
+  const ipv6 = [...new Set(all.filter((a) => isIP(a) === 6 && !unspecified.has(a)).map((a) => a.toLowerCase()))];
+  return { ipv4, ipv6 };
+}
+
+export function renderNwfilterXml(params: NetworkParams): string {
+  const gateway = x(planSubnet(params.subnet).gateway);
+  const hosts = blockedHostAddresses(params);
+  const rule = (action: string, direction: string, priority: number, body: string) =>
+    `  <rule action='${action}' direction='${direction}' priority='${priority}'>\n    ${body}\n  </rule>`;
+  const lines = [
+    `<filter name='${x(params.filter)}' chain='root'>`,
+    // MAC, IP and ARP anti-spoofing: a guest cannot pose as another guest or the gateway.
+    `  <filterref filter='clean-traffic'/>`,
+    // DHCP with libvirt's dnsmasq, and DNS to the gateway only.
+    rule("accept", "out", 100, `<udp srcportstart='68' dstportstart='67'/>`),
+    rule("accept", "in", 100, `<udp srcportstart='67' dstportstart='68'/>`),
+    rule("accept", "out", 100, `<udp dstipaddr='${gateway}' dstportstart='53'/>`),
+    rule("accept", "out", 100, `<tcp dstipaddr='${gateway}' dstportstart='53'/>`),
+    // The few host ports a guest needs (the lab's runner listener), before the host is blocked.
+    ...(params.allowedGatewayPorts ?? []).map((port) =>
+      rule("accept", "out", 150, `<tcp dstipaddr='${gateway}' dstportstart='${tcpPort(port)}'/>`),
+    ),
+    // The host itself: every other port of the gateway and its declared addresses.
+    ...hosts.ipv4.map((ip) => rule("drop", "out", 200, `<all dstipaddr='${x(ip)}'/>`)),
+    ...hosts.ipv6.map((ip) => rule("drop", "out", 200, `<all-ipv6 dstipaddr='${x(ip)}'/>`)),
+    // Private, link-local, CGNAT, loopback, multicast and reserved ranges.
+    ...blockedRanges.ipv4.map(([net, bits]) => rule("drop", "out", 300, `<all dstipaddr='${net}' dstipmask='${bits}'/>`)),
+    ...blockedRanges.ipv6.map(([net, bits]) => rule("drop", "out", 300, `<all-ipv6 dstipaddr='${net}' dstipmask='${bits}'/>`)),
+    // Everything else outbound is the internet; replies come back through connection tracking.
+    rule("accept", "out", 500, `<all/>`),
+    rule("accept", "out", 500, `<all-ipv6/>`),
+    // Nothing may open a connection to a runner.
+    rule("drop", "in", 900, `<all/>`),
+    rule("drop", "in", 900, `<all-ipv6/>`),
+    "</filter>",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+function tcpPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`allowedGatewayPorts: ${port} is not a TCP port`);
+  return port;
+}
