@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine (as root) to run runner-fleet's lab VMs and to build the
-# lab guest image: packages, the libvirt daemons, /dev/kvm access and the one qemu.conf change
-# the lab needs. Idempotent: safe to run any number of times; prints one line per step.
+# lab guest image: packages, the libvirt daemons and /dev/kvm access, and QEMU's sandbox back
+# where an earlier version turned it off. Idempotent: safe to run any number of times; prints
+# one line per step.
 set -euo pipefail
 
 readonly URI="qemu:///system"
@@ -13,8 +14,6 @@ readonly PACKAGES=(
   tini
   # guest image: kernel download/unpack, initramfs, root filesystem, module dependency order
   debootstrap busybox-static cpio gzip xz-utils e2fsprogs kmod genisoimage
-  # the relay QEMU runs for each guest connection of a restricted user-mode network (guestfwd)
-  socat
   # stack tests check rendered libvirt XML (virt-xml-validate needs xmllint) and systemd units
   libxml2-utils systemd
   # operator tests: the status page in a headless browser (driven by npm playwright-core), and a
@@ -58,22 +57,19 @@ else
 fi
 
 # --- qemu.conf -------------------------------------------------------------------------------
-# The lab gives each guest exactly one route, to the GitHub emulator on the host's loopback:
-# QEMU user-mode networking with restrict=on and `guestfwd=...-cmd:socat ...`. QEMU runs that
-# relay once per guest connection, which needs fork/exec; libvirt's default QEMU seccomp sandbox
-# (`-sandbox ...,spawn=deny`) kills QEMU with SIGSYS on the guest's first connection. The
-# alternative `guestfwd=...-tcp:HOST:PORT` connects once when QEMU starts and carries only one
-# guest connection. So the lab turns the sandbox off. Production hosts use a libvirt NAT network
-# with an nwfilter instead and keep the sandbox.
+# QEMU keeps libvirt's default seccomp sandbox: lab guests use a libvirt network with the
+# project's nwfilter, like production. Earlier versions of this script turned the sandbox off
+# for every VM on the machine (the lab's old guestfwd relays); undo exactly that change.
 conf_changed=0
-if grep -qE '^\s*seccomp_sandbox\s*=\s*0\s*$' "${QEMU_CONF}"; then
-  step "qemu.conf: seccomp_sandbox = 0 already set"
-else
-  sed -i -E 's/^\s*seccomp_sandbox\s*=.*$//' "${QEMU_CONF}"
-  printf '\n# runner-fleet (scripts/setup-machine.sh): guestfwd -cmd relays need spawn\nseccomp_sandbox = 0\n' >>"${QEMU_CONF}"
-  conf_changed=1
-  step "qemu.conf: set seccomp_sandbox = 0"
-fi
+sandbox="$(bash "$(dirname "${BASH_SOURCE[0]}")/restore-qemu-sandbox.sh" "${QEMU_CONF}")"
+case "${sandbox}" in
+  restored)
+    conf_changed=1
+    step "qemu.conf: removed the seccomp_sandbox = 0 an earlier runner-fleet set-up wrote; QEMU's sandbox is on again"
+    ;;
+  operator) step "qemu.conf: seccomp_sandbox is the operator's own setting; left alone" ;;
+  *) step "qemu.conf: QEMU's seccomp sandbox at libvirt's default (on)" ;;
+esac
 
 # --- /dev/kvm ----------------------------------------------------------------------------------
 # The lab runs guests under TCG (this machine's /dev/kvm is a nested software hypervisor that

@@ -275,7 +275,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         if (!isLoopbackPeer(req.socket.remoteAddress)) throw new GitHubHttpError(403, "the emulator's admin API answers loopback clients only");
         return await handleAdminRequest(req, res, path.slice("/_emulator/".length), adminContext);
       }
-      if (path.startsWith("/_runner/") && !options.runnerListener) return await handleRunner(req, res, url, path);
+      if (path.startsWith("/_runner/")) {
+        // With a runner listener of its own, the runner protocol lives there only.
+        if (options.runnerListener) throw new GitHubHttpError(404, "Not Found");
+        return await handleRunner(req, res, url, path);
+      }
       return await handleRest(req, res, url, path, prefix);
     } catch (error) {
       replyError(res, error, path);
