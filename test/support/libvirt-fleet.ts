@@ -27,8 +27,8 @@ import { ensureLabImage, libvirtUri } from "./lab-image.ts";
 export interface LibvirtFleetOptions {
   pool?: { min?: number; max?: number };
   timing?: ControllerConfigInput["timing"];
-  /** Replaces the guest kernel command line (to make a guest misbehave). */
-  cmdline?: string;
+  /** Replaces the guest kernel command line (to make a guest misbehave, or give it a static address on the lab network). */
+  cmdline?: string | ((lab: LabGitHub) => string);
   emulator?: EmulatorOptions;
   /** Where the controller listens (default loopback; production hosts may use 0.0.0.0). */
   listenHost?: string;
@@ -76,7 +76,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
   const input = labControllerConfig({
     driver: "libvirt",
     emulator: lab.emulatorConfig,
-    image: { ...image, cmdline: options.cmdline ?? image.cmdline },
+    image: { ...image, cmdline: typeof options.cmdline === "function" ? options.cmdline(lab) : (options.cmdline ?? image.cmdline) },
     network: lab.network,
     stateDir: join(dir, "state"),
     webhookSecret: randomBytes(16).toString("hex"),

@@ -1,78 +1,155 @@
 /**
- * The production network kind on a real libvirtd: a `libvirt-network` attachment with an
- * nwfilter. A transient isolated network (no NAT, no ip_forward change) is created for the run
- * and destroyed afterwards, which also removes the iptables rules libvirt added for it. The lab
- * guest must get a DHCP lease (`rf.net=dhcp`), then power off for want of a JIT config.
+ * The production network filter on a real guest: the lab's libvirt network and nwfilter, rendered
+ * by the same code as production's (runtime/hypervisor/libvirt/network-xml.ts), with the one
+ * opening the lab adds: the emulator's runner listener. One guest, one job whose step probes,
+ * from inside the guest, everything a runner must not reach and the two things it must.
+ *
+ * Every probe target is on this machine and could answer: a listener on the host's bridge address
+ * (the controller and the emulator listen on 0.0.0.0 here, as a production host may; an SSH
+ * stand-in on port 22) or on a stand-in address added to the bridge for each blocked range. The
+ * guest's default route is the host (static address), so only the filter stands between the
+ * guest and each of them. The network is isolated: the host forwards nothing, so no probe can
+ * leave the machine even if the filter failed. 169.254.169.254 is probed but not stood in for
+ * (the machine's own metadata service may live there).
  */
-import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createLibvirtHypervisor } from "../../../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
-import { createVirsh } from "../../../runtime/hypervisor/libvirt/virsh.ts";
-import type { Hypervisor } from "../../../runtime/ports/hypervisor.ts";
-import { waitFor } from "../../contract/hypervisor.contract.ts";
-import { ensureLabImage, describeWithLibvirt, libvirtUri, type LabImage } from "../../support/lab-image.ts";
+import { startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
+import { describeWithLibvirt, ensureLabImage } from "../../support/lab-image.ts";
 
+const run = promisify(execFile);
 
-await describeWithLibvirt("a lab VM on a libvirt network with an nwfilter", () => {
-  const id = randomBytes(2).toString("hex");
-  const network = `rfct-net-${id}`;
-  const name = `rfct-${id}-netvm`;
-  const virsh = createVirsh({ uri: libvirtUri });
-  let image: LabImage;
-  let hv: Hypervisor;
-  let dir: string;
+/** One stand-in address per range the filter must drop, and one it must not (TEST-NET-2 for "the internet"). */
+const standIns = {
+  "private 10/8": "10.216.0.9",
+  "private 172.16/12": "172.31.216.9",
+  "private 192.168/16": "192.168.216.9",
+  "CGNAT 100.64/10": "100.127.216.9",
+  "link-local 169.254/16": "169.254.216.9",
+  internet: "198.51.100.9",
+} as const;
+
+interface Probe {
+  name: string;
+  host: string;
+  port: number;
+  /** HTTP GET of this path; without it, a bare TCP connect. */
+  path?: string;
+}
+
+/** The step: every probe at once, 5 s each, one JSON line per result. Node is in the image. */
+function probeStep(probes: Probe[]): string {
+  const script = `
+const http = require("node:http"), net = require("node:net");
+const probes = ${JSON.stringify(probes)};
+const say = (p, result) => console.log(JSON.stringify({ name: p.name, result }));
+for (const p of probes) {
+  if (p.path) {
+    const req = http.get({ host: p.host, port: p.port, path: p.path, timeout: 5000 }, (res) => { say(p, "http " + res.statusCode); res.resume(); });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => say(p, "unreachable " + (e.code || e.message)));
+  } else {
+    const s = net.connect({ host: p.host, port: p.port, timeout: 5000 }, () => { say(p, "connected"); s.destroy(); });
+    s.on("timeout", () => s.destroy(new Error("timeout")));
+    s.on("error", (e) => say(p, "unreachable " + (e.code || e.message)));
+  }
+}`;
+  return `cat >probe.js <<'EOF'\n${script}\nEOF\nnode --jitless probe.js`;
+}
+
+await describeWithLibvirt("a guest on the project's own network and nwfilter", () => {
+  let fleet: LibvirtFleet;
+  let gateway: string;
+  let bridge: string;
+  const servers: (Server | TcpServer)[] = [];
+
+  const listen = (server: Server | TcpServer, host: string, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+      servers.push(server);
+    });
 
   beforeAll(async () => {
-    image = await ensureLabImage();
-    hv = createLibvirtHypervisor({ uri: libvirtUri });
-    dir = await mkdtemp(join(tmpdir(), "rf-libvirt-net-"));
-    await chmod(dir, 0o755);
-    const subnet = 100 + (Number.parseInt(id, 16) % 100);
-    await writeFile(
-      join(dir, "network.xml"),
-      `<network><name>${network}</name><bridge name='rfct${id}' stp='off'/>` +
-        `<ip address='192.168.${subnet}.1' netmask='255.255.255.0'><dhcp><range start='192.168.${subnet}.10' end='192.168.${subnet}.50'/></dhcp></ip></network>`,
-    );
-    await virsh.run(["net-create", "--file", join(dir, "network.xml")]);
-  });
+    const image = await ensureLabImage();
+    // A static address, so the guest's default route is the host: nothing but the filter stops a probe.
+    fleet = await startLibvirtFleet({
+      pool: { min: 1, max: 1 },
+      listenHost: "0.0.0.0",
+      emulator: { host: "0.0.0.0" },
+      cmdline: (lab) => image.cmdline.replace("rf.net=dhcp", `rf.net=static:${lab.labNetwork!.subnet.replace(/0\/24$/, "200/24")}:${lab.labNetwork!.gateway}`),
+    });
+    gateway = fleet.lab.labNetwork!.gateway;
+    bridge = fleet.lab.labNetwork!.bridge;
+    for (const address of Object.values(standIns)) {
+      await run("ip", ["addr", "add", `${address}/32`, "dev", bridge]);
+      await listen(createHttpServer((_req, res) => res.end("reached\n")), address, 80);
+    }
+    await listen(createTcpServer((socket) => socket.end("SSH-2.0-stand-in\r\n")), gateway, 22);
+    await fleet.start();
+  }, 240_000);
 
   afterAll(async () => {
-    await hv?.destroyDomain(name).catch(() => undefined);
-    await hv?.undefineDomain(name).catch(() => undefined);
-    await virsh.run(["net-destroy", "--network", network]).catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    for (const server of servers) server.close();
+    await fleet?.close();
   });
 
-  it("gets a DHCP lease through the filtered interface and powers off", async () => {
-    const disk = join(dir, `${name}.qcow2`);
-    await hv.createOverlay(image.base, disk);
-    const serialLog = join(dir, `${name}.log`);
-    await hv.defineDomain({
-      name,
-      vcpus: 1,
-      memoryMiB: 512,
-      disk,
-      boot: { kind: "kernel", kernel: image.kernel, initrd: image.initrd, cmdline: image.manifest.cmdlineDhcp as string },
-      fwCfg: [],
-      // clean-traffic ships with libvirt: no MAC/IP spoofing, no ARP games.
-      network: { kind: "libvirt-network", network, filter: "clean-traffic" },
-      serialLog,
-      metadata: { pool: "small", createdAt: new Date().toISOString() },
-    });
-    const xml = await virsh.run(["dumpxml", "--domain", name]);
-    expect(xml).toContain(`<source network='${network}'/>`);
-    expect(xml).toContain("<filterref filter='clean-traffic'/>");
-    const mac = /<mac address='([0-9a-f:]+)'\/>/.exec(xml)?.[1];
-    expect(mac).toBeDefined();
+  it("reaches the runner listener and the internet, and nothing else on the host or in private ranges; QEMU keeps its sandbox", async () => {
+    const controllerPort = Number(new URL(fleet.controller!.url).port);
+    const emulatorPort = fleet.emulator.port;
+    const runnerPort = fleet.emulator.runnerListener!.port;
 
-    await hv.startDomain(name);
-    await waitFor(async () => (await hv.listDomains(name))[0]?.state === "shutoff", 120_000, "the guest to power off");
-    const console = await readFile(serialLog, "utf8");
-    expect(console).not.toContain("no DHCP lease");
-    expect(console).toContain("no JIT config in fw_cfg");
-    expect(await virsh.run(["net-dhcp-leases", "--network", network])).toContain(mac);
-  });
+    // Controls from the host: every target answers, so a guest that cannot reach one was stopped by the filter.
+    for (const address of Object.values(standIns)) expect(await (await fetch(`http://${address}/`)).text()).toBe("reached\n");
+    expect((await fetch(`http://${gateway}:${controllerPort}/healthz`)).status).toBe(200);
+    // The admin API refuses anyone but loopback, whatever address the emulator listens on.
+    expect((await fetch(`http://${gateway}:${emulatorPort}/_emulator/state`)).status).toBe(403);
+    expect((await fetch(`http://127.0.0.1:${emulatorPort}/_emulator/state`)).status).toBe(200);
+
+    await fleet.waitForIdle(1);
+    // The sandbox, read from the running domain's QEMU process.
+    const [domain] = await fleet.hypervisor.listDomains(fleet.prefix);
+    const pid = (await readFile(`/run/libvirt/qemu/${domain!.name}.pid`, "utf8")).trim();
+    const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+    const sandbox = argv[argv.indexOf("-sandbox") + 1];
+    expect(sandbox, "QEMU's seccomp sandbox (seccomp_sandbox in /etc/libvirt/qemu.conf; scripts/setup-machine.sh restores it)").toMatch(/^on,.*spawn=deny/);
+
+    const probes: Probe[] = [
+      { name: "runner protocol", host: gateway, port: runnerPort, path: "/_runner/sessions" },
+      { name: "admin API on the runner listener", host: gateway, port: runnerPort, path: "/_emulator/state" },
+      { name: "REST API on the runner listener", host: gateway, port: runnerPort, path: "/api/v3/orgs/acme/actions/runners" },
+      { name: "admin API", host: gateway, port: emulatorPort, path: "/_emulator/state" },
+      { name: "REST API", host: gateway, port: emulatorPort, path: "/api/v3/orgs/acme/actions/runners" },
+      { name: "controller /healthz", host: gateway, port: controllerPort, path: "/healthz" },
+      { name: "controller /metrics", host: gateway, port: controllerPort, path: "/metrics" },
+      { name: "host SSH", host: gateway, port: 22 },
+      { name: "metadata 169.254.169.254", host: "169.254.169.254", port: 80, path: "/latest/meta-data/" },
+      ...Object.entries(standIns).map(([name, host]) => ({ name, host, port: 80, path: "/" })),
+    ];
+    const [job] = fleet.enqueue(1, [{ name: "probe", run: probeStep(probes) }]);
+    await fleet.waitForJobs([job!], 300_000);
+    const view = fleet.emulator.job(job!.jobId)!;
+    const log = view.steps[0]?.log ?? "";
+    const results = Object.fromEntries(
+      log.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { name: string; result: string }).map((r) => [r.name, r.result]),
+    );
+    const reached = (result: string | undefined) => result !== undefined && !result.startsWith("unreachable");
+    expect(Object.keys(results).sort(), log).toEqual(probes.map((p) => p.name).sort());
+
+    // What a runner needs: the runner protocol (its job came through it) and the internet.
+    expect(view.conclusion).toBe("success");
+    expect(reached(results["runner protocol"])).toBe(true);
+    expect(results.internet).toBe("http 200");
+    // The runner listener serves nothing else.
+    expect(results["admin API on the runner listener"]).toBe("http 404");
+    expect(results["REST API on the runner listener"]).toBe("http 404");
+    // Everything else is dropped by the filter (a timeout, not a refusal: nothing answers at all).
+    const blocked = probes.map((p) => p.name).filter((name) => !["runner protocol", "internet", "admin API on the runner listener", "REST API on the runner listener"].includes(name));
+    for (const name of blocked) expect(results[name], name).toBe("unreachable timeout");
+    process.stdout.write(`guest probes: ${JSON.stringify(results)}\n`);
+  }, 400_000);
 });
