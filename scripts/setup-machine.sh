@@ -87,6 +87,15 @@ fi
 
 # --- daemons -----------------------------------------------------------------------------------
 alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Runs a daemon without the descriptors this script inherited: started under
+# `flock LOCK bash setup-machine.sh`, libvirtd would otherwise hold LOCK for as long as it runs.
+detached() (
+  for fd in /proc/self/fd/*; do
+    fd="${fd##*/}"
+    if ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+  done
+  exec "$@" </dev/null
+)
 
 if [[ -d /run/systemd/system ]]; then
   systemctl enable --now virtlogd.socket libvirtd.socket >/dev/null 2>&1 || true
@@ -101,7 +110,7 @@ else
   if alive /run/virtlogd.pid; then
     step "virtlogd already running"
   else
-    virtlogd -d
+    detached virtlogd -d
     step "virtlogd started"
   fi
   if alive /run/libvirtd.pid && ((conf_changed)); then
@@ -115,7 +124,7 @@ else
   else
     mkdir -p /var/log/libvirt
     # tini as a subreaper reaps QEMU at once; setsid detaches both from this shell's session.
-    setsid -f tini -s -- libvirtd </dev/null >>/var/log/libvirt/libvirtd.out 2>&1
+    detached setsid -f tini -s -- libvirtd >>/var/log/libvirt/libvirtd.out 2>&1
     step "libvirtd started (tini -s, detached)"
   fi
 fi

@@ -13,10 +13,11 @@ import { parseFlags } from "../flags.ts";
 
 const usage = `usage: fleet emulator [--port N] [--host ADDR] [--webhook-url URL ... --webhook-secret-file FILE]
                       [--app-id ID --app-public-key FILE | --app-private-key-out FILE]
-                      [--runner-url URL] [--static-token-file FILE]
+                      [--runner-host ADDR [--runner-port N]] [--runner-url URL] [--static-token-file FILE]
 
 Serves a stand-in for GitHub's REST API (under / and /api/v3), the runner protocol
-(/_runner/) and an admin API (/_emulator/, see docs/emulator.md) until SIGTERM. State is in
+(/_runner/) and an admin API (/_emulator/, loopback clients only; see docs/emulator.md) until
+SIGTERM. State is in
 memory. Seeded with org acme (repos acme/app, acme/lib), user octo (octo/solo) and one GitHub
 App installed on both.
 
@@ -28,8 +29,12 @@ App installed on both.
   --app-public-key FILE      PEM public key of the app whose JWTs to accept (with --app-id);
                              without it the emulator makes a key pair
   --app-private-key-out FILE write the generated app private key there (mode 0600)
+  --runner-host ADDR         serve the runner protocol on a listener of its own there (and
+                             nothing else on it), e.g. the guests' bridge address; the main
+                             port then no longer serves /_runner/
+  --runner-port N            that listener's port; 0 (default) picks a free one
   --runner-url URL           base URL written into JIT configs for runners to connect to
-                             (default http://HOST:PORT/_runner), e.g. a guest-visible address
+                             (default the runner listener's, or http://HOST:PORT/_runner)
   --static-token-file FILE   also accept the token in FILE as a personal access token
   --installation-token-ttl S installation token lifetime in seconds (default 3600)
 
@@ -44,6 +49,8 @@ const options = {
   "app-public-key": { type: "string" },
   "app-private-key-out": { type: "string" },
   "runner-url": { type: "string" },
+  "runner-host": { type: "string" },
+  "runner-port": { type: "string" },
   "static-token-file": { type: "string" },
   "installation-token-ttl": { type: "string" },
 } as const;
@@ -105,6 +112,12 @@ export function parseEmulatorFlags(argv: string[], readText: (path: string) => s
   }
   if (appId !== undefined) {
     emulator.seed = { ...defaultSeed, app: { ...defaultSeed.app, id: appId } };
+  }
+  if (values["runner-host"] !== undefined) {
+    const port = values["runner-port"] === undefined ? 0 : integer("runner-port", values["runner-port"], 0, 65535);
+    emulator.runnerListener = { host: values["runner-host"], port };
+  } else if (values["runner-port"] !== undefined) {
+    throw new UsageError("--runner-port needs --runner-host");
   }
   if (values["runner-url"] !== undefined) emulator.runnerUrl = httpUrl("runner-url", values["runner-url"]);
   if (values["static-token-file"] !== undefined) emulator.staticTokens = [read("static-token-file", values["static-token-file"])];

@@ -121,6 +121,8 @@ describe("parseEmulatorFlags", () => {
     });
     expect(parse([]).emulator).toEqual({ port: 0, host: "127.0.0.1" });
     expect(parse(["--app-id", "7", "--app-public-key", "/pub.pem"]).emulator).toMatchObject({ appPublicKey: expect.stringContaining("PUBLIC KEY"), seed: { app: { id: 7 } } });
+    expect(parse(["--runner-host", "10.215.7.1", "--runner-port", "9090"]).emulator.runnerListener).toEqual({ host: "10.215.7.1", port: 9090 });
+    expect(parse(["--runner-host", "10.215.7.1"]).emulator.runnerListener).toEqual({ host: "10.215.7.1", port: 0 });
     expect(parse(["--app-id", "7", "--app-private-key-out", "/out.pem"])).toMatchObject({ privateKeyOut: "/out.pem", emulator: { seed: { app: { id: 7 } } } });
   });
 
@@ -136,6 +138,8 @@ describe("parseEmulatorFlags", () => {
     expect(usageError(["--app-id", "7"])).toContain("--app-public-key");
     expect(usageError(["--app-id", "x", "--app-public-key", "/pub.pem"])).toContain("--app-id");
     expect(usageError(["--app-id", "7", "--app-public-key", "/secret"])).toContain("PEM");
+    expect(usageError(["--runner-port", "9090"])).toContain("--runner-host");
+    expect(usageError(["--runner-host", "10.215.7.1", "--runner-port", "x"])).toContain("--runner-port");
     expect(usageError(["stray"])).toMatch(/positional|stray/i);
   });
 });
