@@ -45,3 +45,13 @@ describe("the lab's variant of the runner network", () => {
     expect(() => renderNwfilterXml({ ...lab, allowedGatewayPorts: [port] })).toThrow(/allowedGatewayPorts/);
   });
 });
+
+describe("the network's DHCP", () => {
+  it("offers addresses without dnsmasq's ping check, which held offers back for seconds", () => {
+    for (const forward of ["nat", "isolated"] as const) {
+      const xml = renderNetworkXml({ ...lab, forward });
+      expect(xml).toContain("<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>");
+      expect(xml).toContain("<dnsmasq:option value='no-ping'/>");
+    }
+  });
+});
