@@ -26,7 +26,7 @@ export interface LabNetwork {
   close(): Promise<void>;
 }
 
-/** Third octet candidates of 10.215.N.0/24; a subnet already routed on this machine is skipped. */
+/** Subnets 10.215.N.0/24 tried in turn; libvirt refuses one that this machine already routes. */
 const attempts = 6;
 
 export async function startLabNetwork(options: { uri?: string } = {}): Promise<LabNetwork> {
