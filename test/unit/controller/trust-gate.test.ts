@@ -191,7 +191,7 @@ describe("teardown of a refused VM", () => {
       github: { apiUrl: "http://memory.invalid", scope: { kind: "org", org: "acme" }, repositories: ["acme/app"], runnerGroupId: 1, auth: { kind: "token", token: "t".repeat(40) } },
       pools,
       image: { base: join(dir, "base.qcow2"), boot: { kind: "disk" } },
-      network: { kind: "user-restricted", forwards: [] },
+      network: { kind: "libvirt-network", network: "runner-fleet" },
       paths: { state: dir },
       hypervisor: { driver: "memory", domainType: "qemu" },
     });
