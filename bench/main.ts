@@ -28,7 +28,7 @@ import { pollGrowth } from "./poll-growth.ts";
 const targets = {
   warmPickupP95Ms: 1000,
   overheadP95Ms: 300,
-  causedCallsPerJob: 2,
+  callsPerJob: 2,
   rateLimitPerHour: 5000,
   jobsPerHour: 1000,
   rssMaxMiB: 80,
@@ -133,8 +133,9 @@ async function main(): Promise<number> {
   const growth = await pollGrowth(scenario.config, [0, 1, 5, 10, 20]);
   say("");
   say(`GitHub API, burst phase (${burst.jobs.length} jobs in ${burstRuns(burst.jobs.length).length} runs over ${(burst.durationMs / 1000).toFixed(0)} s; polling every ${timing.reconcileSeconds} s / ${timing.jobPollSeconds} s; counted at the emulator)`);
-  say(`  all calls / jobs                 ${split.perJob.toFixed(2)}   (${split.total} calls)`);
-  say(`  calls a job causes               ${split.causedPerJob.toFixed(2)}   target ≤ ${targets.causedCallsPerJob}: ${v.check("calls caused per job", split.causedPerJob <= targets.causedCallsPerJob)}`);
+  // The target holds all calls, polling included: what a user's rate limit sees per job.
+  say(`  all calls / jobs                 ${split.perJob.toFixed(2)}   (${split.total} calls)   target ≤ ${targets.callsPerJob}: ${v.check("API calls per job", split.perJob <= targets.callsPerJob)}`);
+  say(`    of which the job causes        ${split.causedPerJob.toFixed(2)}   (JIT config, run look-up)`);
   say(`  background (polling, tokens)     ${split.backgroundPerMinute.toFixed(1)} calls/min`);
   say("  by route");
   for (const [route, count] of [...burst.apiCalls].sort((a, b) => b[1] - a[1])) {
