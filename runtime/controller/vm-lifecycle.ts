@@ -86,7 +86,10 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
     record.phase = "finished";
     record.times.finished ??= view.domainSeenAt ?? now;
     record.times.poweredOff ??= view.domainSeenAt ?? now;
-    if (tookJob) return { record, teardown: { reason: "completed", detail: "the guest powered off after its job" } };
+    if (tookJob) {
+      backfillUnseenStart(record, assignment);
+      return { record, teardown: { reason: "completed", detail: "the guest powered off after its job" } };
+    }
     return {
       record,
       teardown: {
@@ -142,6 +145,20 @@ function mergeJob(record: VmRecord, view: VmView): void {
  */
 function assignedAt(startedAt: number | undefined, now: number): number {
   return startedAt !== undefined && now - startedAt > 2_000 ? startedAt : now;
+}
+
+/**
+ * A guest can boot, run its job and power off between two passes (a busy libvirtd can hold a
+ * listing for seconds). Its job's start is then known only from GitHub; its runner was online by
+ * then, so `boot` for such a VM ends at the job's start.
+ */
+function backfillUnseenStart(record: VmRecord, assignment: JobAssignment | undefined): void {
+  const startedAt = assignment?.startedAt;
+  if (record.times.assigned !== undefined || startedAt === undefined) return;
+  const earliest = record.times.started ?? record.times.requested;
+  const latest = record.times.finished ?? startedAt;
+  record.times.assigned = Math.min(Math.max(startedAt, earliest), latest);
+  record.times.online ??= record.times.assigned;
 }
 
 function seconds(ms: number): string {

@@ -67,6 +67,21 @@ describe("advanceVm", () => {
     expect(advanceVm(view({ state: "shutoff" }), t0 + 9000, timing).teardown?.reason).toBe("boot_failed");
   });
 
+  it.each([
+    { case: "GitHub's start inside the VM's life", startedAt: t0 + 6000, assigned: t0 + 6000 },
+    { case: "a start stamped before the VM started (clock skew)", startedAt: t0 - 500, assigned: t0 },
+    { case: "a start stamped after the power-off", startedAt: t0 + 9500, assigned: t0 + 9000 },
+  ])("times a job that began and ended between two passes from GitHub's start: $case", ({ startedAt, assigned }) => {
+    const assignment = { runnerName: "x", job: { id: 5, conclusion: "success" as const }, startedAt, completed: true };
+    const step = advanceVm(view({ state: "shutoff", assignment }), t0 + 9000, timing);
+    expect(step.teardown?.reason).toBe("completed");
+    expect(step.record.times.assigned).toBe(assigned);
+    expect(step.record.times.online).toBe(assigned);
+    // Without GitHub's start nothing is made up.
+    const unseen = advanceVm(view({ state: "shutoff", assignment: { ...assignment, startedAt: undefined } }), t0 + 9000, timing);
+    expect(unseen.record.times.assigned).toBeUndefined();
+  });
+
   it("stamps the power-off when libvirt reported it, not when the pass began", () => {
     const step = advanceVm({ ...view({ state: "shutoff", marks: { listening: true, runningJob: "x" } }), domainSeenAt: t0 + 9170 }, t0 + 9000, timing);
     expect(step.record.times.poweredOff).toBe(t0 + 9170);
