@@ -49,8 +49,6 @@ export interface AgentOptions {
   console: (line: string) => void;
   /** HTTP client; defaults to `nodeHttpFetch` (global fetch works too). */
   fetch?: FetchLike;
-  /** Maps the ServerUrl's address to the one to dial (what guestfwd does for a real guest). */
-  rewriteUrl?: (url: URL) => URL;
   signal?: AbortSignal;
   /** Root of job work folders; defaults to the JIT config's WorkFolder under the cwd. */
   workRoot?: string;
@@ -89,7 +87,6 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     // No OAuth exchange with the RSA key: the emulator takes the client id as the bearer token.
     token: config.credentials.Data.clientId,
     fetch: options.fetch ?? nodeHttpFetch,
-    rewriteUrl: options.rewriteUrl,
     backoff: options.backoff ?? defaultBackoff,
     clock: options.clock ?? systemClock,
     signal: options.signal,

@@ -38,8 +38,6 @@ export interface RunnerClientOptions {
   serverUrl: string;
   token: string;
   fetch: FetchLike;
-  /** Maps the URL in the JIT config to the one to dial (the in-process agent's "guestfwd"). */
-  rewriteUrl?: (url: URL) => URL;
   backoff: BackoffPolicy;
   clock: Clock;
   signal?: AbortSignal;
@@ -68,8 +66,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   let lastSentAt = 0;
 
   async function request(method: string, path: string, body: unknown, timeoutMs: number): Promise<ResponseLike> {
-    let url = new URL(path, base);
-    if (options.rewriteUrl) url = options.rewriteUrl(url);
+    const url = new URL(path, base);
     const what = `${method} ${path.replace(/\?.*$/, "")}`;
     for (let attempt = 0; ; attempt += 1) {
       if (options.signal?.aborted) throw new AbortedError();

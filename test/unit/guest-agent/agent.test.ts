@@ -251,10 +251,7 @@ describe("guest agent failures", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      // The config names a guest address; rewriteUrl plays guestfwd.
-      const { result, console } = await agent(config("http://10.0.2.100:8080/_runner"), {
-        rewriteUrl: (url) => new URL(url.pathname, `http://127.0.0.1:${port}`),
-      });
+      const { result, console } = await agent(config(`http://127.0.0.1:${port}/_runner`));
       expect(result.outcome).toBe("rejected");
       expect(seen).toEqual(Array(3).fill("POST /_runner/sessions Bearer secret-token-value"));
       expect(console).toContain("HTTP 503; retry 1");
