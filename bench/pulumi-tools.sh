@@ -19,7 +19,7 @@ trap 'chmod -R u+w "${scratch}" 2>/dev/null; rm -rf "${scratch}"' EXIT
 timed_build() {
   local started
   started=$(date +%s%N)
-  GOMODCACHE="${scratch}/mod" GOCACHE="${scratch}/cache" RF_PULUMI_TOOLS="${scratch}/tools" RF_PULUMI_PROBE=0 \
+  GOPATH="${scratch}/gopath" GOMODCACHE="${scratch}/mod" GOCACHE="${scratch}/cache" RF_PULUMI_TOOLS="${scratch}/tools" RF_PULUMI_PROBE=0 \
     bash "${REPO}/scripts/pulumi-tools.sh" >"${scratch}/last.log" 2>&1 || {
     cat "${scratch}/last.log" >&2
     exit 1

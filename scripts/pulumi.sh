@@ -22,7 +22,6 @@ export PULUMI_HOME="${PULUMI_HOME:-${REPO}/.tools/pulumi-home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://${REPO}/.pulumi-state}"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_SKIP_CONFIRMATIONS="${PULUMI_SKIP_CONFIRMATIONS:-false}"
 if [[ ${RF_PULUMI_LAB:-0} == 1 ]]; then
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-runner-fleet-lab}"
 fi
