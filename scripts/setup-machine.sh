@@ -22,6 +22,8 @@ readonly PACKAGES=(
   chromium prometheus
   # the systemd host the host-provisioning test boots (systemd-nspawn) and reaches over SSH
   systemd-container openssh-client iproute2
+  # coordination tests and the multi-host lab run private PostgreSQL servers (runtime/lab/postgres-server.ts)
+  postgresql
 )
 
 step() { printf 'setup-machine: %s\n' "$*"; }

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { parseOrThrow } from "./config-error.ts";
 import { guardConfigSchema } from "../guard/guard-config.ts";
+import { coordinationConfigSchema } from "./coordination-config.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -149,6 +150,8 @@ export const controllerConfigSchema = z
       }),
     /** Optional: the routing guard (runtime/guard, docs/operations.md). */
     guard: guardConfigSchema.optional(),
+    /** Optional: several hosts coordinated through PostgreSQL (docs/coordination.md). Without it a host runs alone. */
+    coordination: coordinationConfigSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
