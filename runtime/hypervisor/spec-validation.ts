@@ -68,6 +68,10 @@ export function validateDomainSpec(spec: DomainSpec): void {
   });
 
   validateNetwork(spec.network);
+  if (spec.mac !== undefined && !/^52:54:00(:[0-9a-f]{2}){3}$/.test(spec.mac)) {
+    throw new InvalidDomainSpecError("mac", "must be 52:54:00:xx:xx:xx in lower-case hex");
+  }
+  if (spec.jobChannel !== undefined) absolutePath(spec.jobChannel, "jobChannel");
 
   text(spec.metadata.pool, "metadata.pool");
   if (spec.metadata.pool.length === 0) throw new InvalidDomainSpecError("metadata.pool", "must not be empty");

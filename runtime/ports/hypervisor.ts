@@ -49,6 +49,10 @@ export interface DomainSpec {
   /** File that receives the guest's serial console. */
   serialLog: string;
   metadata: DomainMetadata;
+  /** The NIC's MAC (`52:54:00:xx:xx:xx`); libvirt picks one when absent. */
+  mac?: string;
+  /** Host unix socket of the guest's job channel (virtio-serial port `org.runnerfleet.job.0`). */
+  jobChannel?: string;
 }
 
 export type DomainState = "running" | "shutoff" | "paused" | "crashed" | "other";
@@ -82,6 +86,21 @@ export interface Hypervisor {
    * does it in a single virsh process). Succeeds if the domain is missing.
    */
   removeDomain(name: string): Promise<void>;
+
+  /**
+   * Saves a running domain's memory and device state to `stateFile` (created 0600; must not
+   * exist) and stops it; its definition stays, shut off. Throws DomainStateError if it is not
+   * running, DomainNotFoundError if missing. What the guest had in memory is in the file.
+   */
+  saveDomain(name: string, stateFile: string): Promise<void>;
+  /**
+   * Starts `spec.name` from a state file another domain of the same shape (vCPUs, memory, boot,
+   * devices) was saved to, with `spec`'s own disk, console, MAC, job channel, network and
+   * metadata, a new UUID and a new VM generation id. The guest resumes where the saved one
+   * stopped. The domain is persistent afterwards, like a defined one. Fails (and leaves no domain)
+   * if the name is taken, the file is missing or not a state file, or the shape differs.
+   */
+  restoreDomain(stateFile: string, spec: DomainSpec): Promise<void>;
 
   /** Creates a qcow2 overlay at `path` backed by `base`. Fails if `path` exists. */
   createOverlay(base: string, path: string): Promise<void>;

@@ -261,6 +261,57 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
       });
     });
 
+    describe("save and restore", () => {
+      it("saves a running domain and restores the state twice, side by side, under new names with their own disks", async () => {
+        const template = unique("tmpl");
+        const templateSpec = await specFor(template);
+        await hv.defineDomain(templateSpec);
+        await hv.startDomain(template);
+        const stateFile = join(env.dir, `${template}.state`);
+        await hv.saveDomain(template, stateFile);
+        expect(await stateOf(template)).toBe("shutoff");
+        expect((await stat(stateFile)).mode & 0o077).toBe(0);
+        await expect(hv.saveDomain(template, join(env.dir, `${template}.again`))).rejects.toBeInstanceOf(DomainStateError);
+
+        const restored = [unique("rest"), unique("rest")];
+        for (const name of restored) {
+          const disk = join(env.dir, `${name}.qcow2`);
+          await hv.createOverlay(templateSpec.disk, disk);
+          await hv.restoreDomain(stateFile, { ...templateSpec, name, disk, serialLog: join(env.dir, `${name}.log`), metadata: { pool: "small", createdAt: "2026-03-04T05:06:07.000Z" } });
+        }
+        for (const name of restored) {
+          expect(await hv.listDomains(name)).toEqual([{ name, state: "running", metadata: { pool: "small", createdAt: "2026-03-04T05:06:07.000Z" } }]);
+        }
+        // Persistent like a booted domain: stopped, it stays listed until removed.
+        await hv.destroyDomain(restored[0]!);
+        expect(await stateOf(restored[0]!)).toBe("shutoff");
+        for (const name of [...restored, template]) await hv.removeDomain(name);
+        expect(await stateOf(template)).toBeUndefined();
+      });
+
+      it("refuses a missing or foreign state file, a taken name and another shape, leaving no domain behind", async () => {
+        const template = unique("tmplbad");
+        const spec = await specFor(template);
+        await expect(hv.saveDomain(unique("ghost"), join(env.dir, "ghost.state"))).rejects.toBeInstanceOf(DomainNotFoundError);
+        await hv.defineDomain(spec);
+        await expect(hv.saveDomain(template, join(env.dir, `${template}.state`))).rejects.toBeInstanceOf(DomainStateError);
+        await hv.startDomain(template);
+        const stateFile = join(env.dir, `${template}.state`);
+        await hv.saveDomain(template, stateFile);
+
+        const foreign = join(env.dir, `${template}.foreign`);
+        await writeFile(foreign, "not a saved state", { mode: 0o600 });
+        const name = unique("restbad");
+        const target = { ...(await specFor(name)), memoryMiB: spec.memoryMiB };
+        await expect(hv.restoreDomain(join(env.dir, "missing.state"), target)).rejects.toThrow();
+        await expect(hv.restoreDomain(foreign, target)).rejects.toThrow();
+        await expect(hv.restoreDomain(stateFile, { ...target, memoryMiB: spec.memoryMiB * 2 })).rejects.toThrow(/shape|memory/);
+        await expect(hv.restoreDomain(stateFile, { ...target, name: template })).rejects.toThrow();
+        expect(await hv.listDomains(name)).toEqual([]);
+        expect(await stateOf(template)).toBe("shutoff");
+      });
+    });
+
     describe("watch", () => {
       it("delivers lifecycle events until unsubscribed", async () => {
         const name = unique("watch");

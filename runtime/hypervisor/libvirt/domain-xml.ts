@@ -4,6 +4,7 @@
  */
 import type { DomainMetadata, DomainSpec, NetworkAttachment } from "../../ports/hypervisor.ts";
 import { validateDomainSpec } from "../spec-validation.ts";
+import { renderJobChannel } from "./job-channel-xml.ts";
 import { escapeXml, unescapeXml } from "./xml-text.ts";
 
 /** Namespace of the controller's bookkeeping element inside `<metadata>`. */
@@ -37,10 +38,10 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`<domain type='${x(domainType)}'>`);
   lines.push(`  <name>${x(spec.name)}</name>`);
   if (options.uuid !== undefined) lines.push(`  <uuid>${x(options.uuid)}</uuid>`);
+  // A VM generation id: a restored snapshot gets a new one, and the guest kernel reseeds its RNG.
+  lines.push(`  <genid/>`);
   lines.push(`  <metadata>`);
-  lines.push(
-    `    <rf:runner xmlns:rf='${metadataNamespace}' pool='${x(spec.metadata.pool)}' created-at='${x(spec.metadata.createdAt)}'/>`,
-  );
+  lines.push(`    ${renderMetadataElement(spec.metadata)}`);
   lines.push(`  </metadata>`);
   lines.push(`  <memory unit='MiB'>${spec.memoryMiB}</memory>`);
   lines.push(`  <vcpu placement='static'>${spec.vcpus}</vcpu>`);
@@ -79,11 +80,12 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`      <source file='${x(spec.disk)}'/>`);
   lines.push(`      <target dev='vda' bus='virtio'/>`);
   lines.push(`    </disk>`);
-  lines.push(...renderLibvirtInterface(spec.network));
+  lines.push(...renderLibvirtInterface(spec.network, spec.mac));
   lines.push(`    <serial type='file'>`);
   lines.push(`      <source path='${x(spec.serialLog)}'/>`);
   lines.push(`      <target port='0'/>`);
   lines.push(`    </serial>`);
+  lines.push(...renderJobChannel(spec));
   lines.push(`    <controller type='usb' model='none'/>`);
   lines.push(`    <memballoon model='none'/>`);
   lines.push(`    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`);
@@ -93,9 +95,15 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   return lines.join("\n") + "\n";
 }
 
-function renderLibvirtInterface(network: NetworkAttachment): string[] {
+/** The controller's bookkeeping element (inside `<metadata>`). */
+export function renderMetadataElement(metadata: DomainMetadata): string {
+  return `<rf:runner xmlns:rf='${metadataNamespace}' pool='${x(metadata.pool)}' created-at='${x(metadata.createdAt)}'/>`;
+}
+
+export function renderLibvirtInterface(network: NetworkAttachment, mac?: string): string[] {
   return [
     `    <interface type='network'>`,
+    ...(mac !== undefined ? [`      <mac address='${x(mac)}'/>`] : []),
     `      <source network='${x(network.network)}'/>`,
     `      <model type='virtio'/>`,
     ...(network.filter !== undefined ? [`      <filterref filter='${x(network.filter)}'/>`] : []),

@@ -3,8 +3,8 @@
  * XML from the pure renderer, lifecycle events from a long-running `virsh event` child.
  */
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes, randomUUID } from "node:crypto";
+import { access, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainInfo, DomainMetadata, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
@@ -14,6 +14,8 @@ import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
 import { defaultDomainXmlOptions, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
 import { LifecycleEventStream } from "./lifecycle-events.ts";
 import { createQcow2Overlay } from "./qemu-img.ts";
+import { randomMac, retargetSavedXml } from "./restore-xml.ts";
+import { copySaveImageWithXml, readSaveImageHeader } from "./save-image.ts";
 import { createVirsh, VirshError } from "./virsh.ts";
 import {
   batchInspectCommand,
@@ -193,6 +195,44 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
         throw error;
       }
       throw new DomainStateError(name, domainStateOf(state.trim().split(/\s+/)[0] ?? ""), "remove");
+    },
+
+    async saveDomain(name, stateFile) {
+      validateDomainName(name);
+      const now = await inspect(name);
+      if (now === undefined) throw new DomainNotFoundError(name);
+      if (now.state !== "running") throw new DomainStateError(name, now.state, "save");
+      if (await access(stateFile).then(() => true, () => false)) throw new Error(`cannot save domain ${name}: ${stateFile} exists`);
+      try {
+        await virsh.run(["save", "--domain", name, "--file", stateFile]);
+      } catch (error) {
+        await rm(stateFile, { force: true });
+        throw error;
+      }
+    },
+
+    async restoreDomain(stateFile, spec) {
+      validateDomainSpec(spec);
+      const header = await readSaveImageHeader(stateFile);
+      const xml = retargetSavedXml(header.xml, spec, { uuid: randomUUID(), mac: randomMac(randomBytes(3)) });
+      if (await inspect(spec.name)) throw new DomainStateError(spec.name, "other", "restore over");
+      // The VM's own copy of the state file, carrying its XML (see save-image.ts for why), next
+      // to the original; gone once QEMU has read it, whatever happened.
+      const copy = `${stateFile}.${spec.name}.restoring`;
+      try {
+        await copySaveImageWithXml(stateFile, copy, xml);
+        await virsh.run(["restore", "--file", copy]);
+      } finally {
+        await rm(copy, { force: true });
+      }
+      // A restored domain is transient: defined now, it stays listed (shut off) after the guest
+      // powers off, exactly like a booted one, until teardown removes it.
+      try {
+        await defineFromXml(xml);
+      } catch (error) {
+        await virsh.run(["destroy", "--domain", spec.name]).catch(() => undefined);
+        throw error;
+      }
     },
 
     createOverlay(base, path) {

@@ -19,6 +19,8 @@ export interface GuestContext {
   /** Appends a line to the domain's serial log. */
   console(line: string): void;
   signal: AbortSignal;
+  /** True when the guest resumed from a saved state instead of booting. */
+  restored: boolean;
 }
 
 export type GuestBehaviour = (ctx: GuestContext) => Promise<void>;

@@ -27,6 +27,15 @@ interface Domain {
   /** Each boot gets a new generation, so a late poweroff of an old boot changes nothing. */
   generation: number;
   abort?: AbortController;
+  /** What the running guest got from fw_cfg (it is in its memory, so in a saved state). */
+  fwCfg?: Map<string, Buffer>;
+}
+
+const savedStateMagic = "runner-fleet memory hypervisor saved state";
+interface SavedState {
+  magic: string;
+  spec: DomainSpec;
+  memory: Record<string, string>;
 }
 
 export interface MemoryHypervisor extends Hypervisor {
@@ -63,6 +72,33 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
     if (overlays.has(path)) return;
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) throw new Error(`cannot start domain ${name}: ${what} ${path} does not exist`);
+  }
+
+  /** The guest's life from a start or a restore: console, behaviour, power-off. */
+  async function run(name: string, domain: Domain, fwCfg: Map<string, Buffer>, restored: boolean): Promise<void> {
+    const { spec } = domain;
+    // Like QEMU's serial file chardev: truncated at every start, mode 0600.
+    await writeFile(spec.serialLog, "", { mode: 0o600 });
+
+    const abort = new AbortController();
+    domain.abort = abort;
+    domain.state = "running";
+    domain.fwCfg = fwCfg;
+    const generation = domain.generation;
+    emit(name, "running");
+
+    const console = (line: string) => {
+      if (domain.generation === generation) appendFileSync(spec.serialLog, line.endsWith("\n") ? line : `${line}\n`);
+    };
+    const life = Promise.resolve()
+      .then(() => guest({ name, spec: structuredClone(spec), fwCfg, console, signal: abort.signal, restored }))
+      .catch((error: unknown) => console(`guest crashed: ${error instanceof Error ? error.message : String(error)}`))
+      .then(() => {
+        // The guest powered off (or crashed): on_poweroff/on_crash = destroy.
+        if (domain.generation === generation && domains.get(name) === domain) stop(name, domain);
+      });
+    running.add(life);
+    void life.finally(() => running.delete(life));
   }
 
   return {
@@ -105,27 +141,34 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
           throw new Error(`cannot start domain ${name}: fw_cfg ${entry.name} file ${entry.file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
         }
       }
-      // Like QEMU's serial file chardev: truncated at every start, mode 0600.
-      await writeFile(spec.serialLog, "", { mode: 0o600 });
+      await run(name, domain, fwCfg, false);
+    },
 
-      const abort = new AbortController();
-      domain.abort = abort;
-      domain.state = "running";
-      const generation = domain.generation;
-      emit(name, "running");
+    async saveDomain(name, stateFile) {
+      validateDomainName(name);
+      const domain = domains.get(name);
+      if (!domain) throw new DomainNotFoundError(name);
+      if (domain.state !== "running") throw new DomainStateError(name, domain.state, "save");
+      // What the guest holds in memory goes into the file, as with QEMU: here, what fw_cfg gave it.
+      const memory = Object.fromEntries([...(domain.fwCfg ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString("utf8")]));
+      const saved: SavedState = { magic: savedStateMagic, spec: domain.spec, memory };
+      await writeFile(stateFile, JSON.stringify(saved), { mode: 0o600, flag: "wx" });
+      stop(name, domain);
+    },
 
-      const console = (line: string) => {
-        if (domain.generation === generation) appendFileSync(spec.serialLog, line.endsWith("\n") ? line : `${line}\n`);
-      };
-      const run = Promise.resolve()
-        .then(() => guest({ name, spec: structuredClone(spec), fwCfg, console, signal: abort.signal }))
-        .catch((error: unknown) => console(`guest crashed: ${error instanceof Error ? error.message : String(error)}`))
-        .then(() => {
-          // The guest powered off (or crashed): on_poweroff/on_crash = destroy.
-          if (domain.generation === generation && domains.get(name) === domain) stop(name, domain);
-        });
-      running.add(run);
-      void run.finally(() => running.delete(run));
+    async restoreDomain(stateFile, spec) {
+      validateDomainSpec(spec);
+      const saved = JSON.parse(await readFile(stateFile, "utf8").catch((error: unknown) => {
+        throw new Error(`cannot restore ${spec.name}: ${stateFile}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+      })) as SavedState;
+      if (saved.magic !== savedStateMagic) throw new Error(`cannot restore ${spec.name}: ${stateFile} is not a saved state`);
+      const shape = (s: DomainSpec) => JSON.stringify([s.vcpus, s.memoryMiB, s.boot, s.jobChannel !== undefined]);
+      if (shape(saved.spec) !== shape(spec)) throw new Error(`cannot restore ${spec.name}: the snapshot does not fit this VM's shape`);
+      if (domains.has(spec.name)) throw new DomainStateError(spec.name, domains.get(spec.name)!.state, "restore over");
+      await mustExist(spec.disk, "disk", spec.name);
+      const domain: Domain = { spec: structuredClone(spec), state: "shutoff", generation: 0 };
+      domains.set(spec.name, domain);
+      await run(spec.name, domain, new Map(Object.entries(saved.memory).map(([k, v]) => [k, Buffer.from(v)])), true);
     },
 
     async destroyDomain(name) {
