@@ -14,6 +14,7 @@ import type { FleetConfig, HostSettings } from "./stack-config.ts";
 import { SecretValue } from "./secret-value.ts";
 import { ConfigError } from "../runtime/config/config-error.ts";
 import { imageFileName, imageRecipe } from "./image-recipe.ts";
+import { coordinatorUrl } from "./coordination-config.ts";
 
 export interface ControllerConfigParams {
   host: HostSettings;
@@ -22,6 +23,8 @@ export interface ControllerConfigParams {
   adminToken: SecretValue;
   /** File name of the host's base image inside hostLayout.imageDir. */
   baseImageFile: string;
+  /** PostgreSQL the hosts coordinate through (docs/coordination.md); absent: the host runs alone. */
+  coordinationUrl?: SecretValue;
 }
 
 export function renderControllerConfig(params: ControllerConfigParams): ControllerConfigInput {
@@ -54,6 +57,7 @@ export function renderControllerConfig(params: ControllerConfigParams): Controll
     network: { kind: "libvirt-network", network: runnerNetwork.network, filter: runnerNetwork.filter },
     hypervisor: { driver: "libvirt", uri: "qemu:///system", domainType: "kvm" },
     paths: { state: hostLayout.stateDir },
+    ...(params.coordinationUrl ? { coordination: { postgres: { url: params.coordinationUrl.reveal() } } } : {}),
   };
   parseControllerConfig(config, `controller config for host "${host.name}"`);
   return config;
@@ -62,6 +66,14 @@ export function renderControllerConfig(params: ControllerConfigParams): Controll
 /** The file's content: stable key order, so an unchanged config is byte-identical. */
 export function serializeControllerConfig(config: ControllerConfigInput): string {
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** The URL the hosts will get (a coordinator's is only known with its password; the shape is the same). */
+function coordinationStandIn(config: FleetConfig): Pick<ControllerConfigParams, "coordinationUrl"> {
+  const coordination = config.coordination;
+  if (coordination === undefined) return {};
+  if (coordination.kind === "postgres-url") return { coordinationUrl: coordination.url };
+  return { coordinationUrl: new SecretValue(coordinatorUrl(coordination.coordinator, "a-stand-in-password")) };
 }
 
 /**
@@ -78,6 +90,7 @@ export function checkControllerConfigs(config: FleetConfig, namespace = "runner-
         runnerGroupId: 1,
         adminToken: config.adminToken ?? new SecretValue("a-stand-in-admin-token"),
         baseImageFile: imageFileName(imageRecipe(config.image, host.arch)),
+        ...coordinationStandIn(config),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

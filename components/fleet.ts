@@ -4,13 +4,14 @@
  */
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { deriveAdminToken } from "./admin-token.ts";
+import { deriveAdminToken, deriveCoordinatorPassword } from "./admin-token.ts";
+import { Coordinator } from "./coordinator.ts";
 import type { ControllerBundle } from "./controller-bundle.ts";
 import { renderAlertRules } from "./alert-rules.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { githubProviderArgs } from "./github-provider.ts";
 import { Host } from "./host.ts";
-import type { HostSummary } from "./host.ts";
+import type { HostCoordination, HostSummary } from "./host.ts";
 import { fleetLabelSet, poolLabelSets } from "./labels.ts";
 import { componentTypes } from "./resource-types.ts";
 import { Routing, routingVariables } from "./routing.ts";
@@ -24,11 +25,31 @@ export interface FleetArgs {
   bundle: ControllerBundle;
 }
 
+const githubCredential = (config: FleetConfig): SecretValue =>
+  config.github.auth.kind === "app" ? config.github.auth.privateKey : config.github.auth.token;
+
 /** The operator's admin token, or one derived per host from the GitHub credential. */
 export function adminTokenFor(config: FleetConfig, host: Pick<HostSettings, "name">): SecretValue {
-  if (config.adminToken) return config.adminToken;
-  const credential = config.github.auth.kind === "app" ? config.github.auth.privateKey : config.github.auth.token;
-  return deriveAdminToken(credential, host.name);
+  return config.adminToken ?? deriveAdminToken(githubCredential(config), host.name);
+}
+
+/** The PostgreSQL the hosts coordinate through: the operator's URL, or a Coordinator on one of the hosts. */
+function coordinationFor(config: FleetConfig, name: string, parent: pulumi.Resource): HostCoordination | undefined {
+  const coordination = config.coordination;
+  if (coordination === undefined) return undefined;
+  if (coordination.kind === "postgres-url") return { url: pulumi.secret(coordination.url.reveal()) };
+  const settings = coordination.coordinator;
+  const coordinator = new Coordinator(
+    `${name}-coordinator`,
+    {
+      settings,
+      host: config.hosts.find((host) => host.name === settings.host)!,
+      clients: config.hosts.map((host) => host.address),
+      password: settings.password ?? deriveCoordinatorPassword(githubCredential(config)),
+    },
+    { parent },
+  );
+  return { url: coordinator.url, rootCertificate: coordinator.rootCertificate, ready: coordinator.ready };
 }
 
 /** Resource names for a repository: `owner/name` is not a valid name part. */
@@ -71,13 +92,14 @@ export class Fleet extends pulumi.ComponentResource {
       );
     }
 
+    const coordination = coordinationFor(config, name, this);
     const tokens: Record<string, string> = {};
     const hosts = config.hosts.map((host) => {
       const adminToken = adminTokenFor(config, host);
       tokens[host.name] = adminToken.reveal();
       return new Host(
         `${name}-${host.name}`,
-        { host, fleet: config, runnerGroupId: group.groupId, bundle: args.bundle, adminToken },
+        { host, fleet: config, runnerGroupId: group.groupId, bundle: args.bundle, adminToken, ...(coordination ? { coordination } : {}) },
         { parent: this },
       );
     });

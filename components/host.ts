@@ -14,8 +14,9 @@ import { hostProvisioning } from "./host-provisioning.ts";
 import { hostUrls } from "./host-urls.ts";
 import { imageRecipe } from "./image-recipe.ts";
 import { poolLabels } from "./labels.ts";
+import { clientRootCertRemove, renderClientRootCertScript } from "./coordinator-scripts.ts";
 import { componentTypes } from "./resource-types.ts";
-import type { SecretValue } from "./secret-value.ts";
+import { SecretValue } from "./secret-value.ts";
 import type { FleetConfig, HostSettings } from "./stack-config.ts";
 
 export interface HostArgs {
@@ -24,6 +25,15 @@ export interface HostArgs {
   runnerGroupId: pulumi.Input<number>;
   bundle: ControllerBundle;
   adminToken: SecretValue;
+  /** PostgreSQL the controllers coordinate through: its URL (secret), and the certificate to verify it with. */
+  coordination?: HostCoordination;
+}
+
+export interface HostCoordination {
+  url: pulumi.Output<string>;
+  rootCertificate?: pulumi.Output<string>;
+  /** Created once the database accepts the fleet's role. */
+  ready?: pulumi.Resource;
 }
 
 /** What dashboards get per host. */
@@ -55,6 +65,17 @@ export function hostSummary(host: HostSettings, fleet: Pick<FleetConfig, "fleetL
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
+/** SSH to a host, as every step on it connects (the Coordinator's too). */
+export function sshConnection(host: HostSettings): command.types.input.remote.ConnectionArgs {
+  return {
+    host: host.address,
+    port: host.sshPort,
+    user: host.sshUser,
+    privateKey: pulumi.secret(host.sshPrivateKey.reveal()),
+    ...(host.sshHostKey !== undefined ? { hostKey: host.sshHostKey } : {}),
+  };
+}
+
 export class Host extends pulumi.ComponentResource {
   readonly summary: HostSummary;
   readonly baseImage: BaseImage;
@@ -62,13 +83,7 @@ export class Host extends pulumi.ComponentResource {
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentTypes.host, name, {}, opts);
     const { host, fleet } = args;
-    const connection: command.types.input.remote.ConnectionArgs = {
-      host: host.address,
-      port: host.sshPort,
-      user: host.sshUser,
-      privateKey: pulumi.secret(host.sshPrivateKey.reveal()),
-      ...(host.sshHostKey !== undefined ? { hostKey: host.sshHostKey } : {}),
-    };
+    const connection = sshConnection(host);
     const child = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, dependsOn });
 
     const steps = hostProvisioning(host, fleet);
@@ -98,7 +113,8 @@ export class Host extends pulumi.ComponentResource {
     );
 
     // Rendered once the runner group id is known; the content is secret from end to end.
-    const configJson = pulumi.output(args.runnerGroupId).apply((runnerGroupId) =>
+    const coordination = args.coordination;
+    const configJson = pulumi.all([args.runnerGroupId, coordination?.url]).apply(([runnerGroupId, coordinationUrl]) =>
       serializeControllerConfig(
         renderControllerConfig({
           host,
@@ -106,6 +122,7 @@ export class Host extends pulumi.ComponentResource {
           runnerGroupId,
           adminToken: args.adminToken,
           baseImageFile: this.baseImage.fileName,
+          ...(coordinationUrl !== undefined ? { coordinationUrl: new SecretValue(coordinationUrl) } : {}),
         }),
       ),
     );
@@ -122,6 +139,17 @@ export class Host extends pulumi.ComponentResource {
       { ...child([storage]), additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
     );
 
+    // The certificate the controller verifies the coordinator with (public; sslrootcert in the URL).
+    const rootCertificate = coordination?.rootCertificate;
+    const coordinatorCa = rootCertificate
+      ? [
+          new command.remote.Command(
+            `${name}-coordinator-ca`,
+            { connection, create: "bash -s", stdin: rootCertificate.apply(renderClientRootCertScript), delete: clientRootCertRemove },
+            child([storage]),
+          ),
+        ]
+      : [];
     const unitsCommand = new command.remote.Command(`${name}-units`, { connection, ...steps.units }, child([packages, bundle]));
     new command.remote.Command(
       `${name}-restart`,
@@ -131,7 +159,7 @@ export class Host extends pulumi.ComponentResource {
         // Restart when the code, the config or the units change; the config's hash stays secret.
         triggers: [args.bundle.sha256, pulumi.secret(secretConfig.apply(sha256)), sha256(steps.units.stdin!)],
       },
-      child([bundle, config, unitsCommand, network, this.baseImage]),
+      child([bundle, config, unitsCommand, network, this.baseImage, ...coordinatorCa, ...(coordination?.ready ? [coordination.ready] : [])]),
     );
 
     this.summary = hostSummary(host, fleet);

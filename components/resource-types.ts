@@ -9,6 +9,7 @@ export const componentTypes = {
   runnerGroup: "runner-fleet:index:RunnerGroup",
   routing: "runner-fleet:index:Routing",
   webhook: "runner-fleet:index:Webhook",
+  coordinator: "runner-fleet:index:Coordinator",
 } as const;
 
 export const providerResourceTypes = {

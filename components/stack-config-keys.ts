@@ -140,6 +140,31 @@ export const configKeys = {
     default: {},
     secret: true,
   },
+  coordination: {
+    kind: "object",
+    description:
+      "Optional: an existing PostgreSQL the hosts coordinate through, {postgresUrl: postgresql://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=verify-full} (pulumi config set --secret --path coordination.postgresUrl ...). Empty: each host on its own. Secret.",
+    default: {},
+    secret: true,
+  },
+  coordinator: {
+    kind: "object",
+    description:
+      "Optional instead of coordination: install PostgreSQL on one of the hosts, {host, listenAddress, port, tls: {kind: self-signed} or {kind: provided, certificate, ca}}. Only the hosts' addresses may connect, over TLS.",
+    default: {},
+  },
+  coordinatorPassword: {
+    kind: "string",
+    description: "The coordinator role's password (16+ characters). Empty: derived from the GitHub credential. Secret.",
+    default: "",
+    secret: true,
+  },
+  coordinatorTlsKey: {
+    kind: "string",
+    description: "The private key (PEM) of coordinator.tls.certificate, with tls kind provided. Secret.",
+    default: "",
+    secret: true,
+  },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof configKeys;

@@ -10,6 +10,8 @@ import { ConfigError, issuePath } from "../runtime/config/config-error.ts";
 import { labelSchema, nameSchema, poolSchema, repositorySchema } from "../runtime/config/controller-config.ts";
 import type { PoolConfig } from "../runtime/config/controller-config.ts";
 import { maxRunnerNameLength } from "../runtime/controller/naming.ts";
+import { checkCoordination, coordinationSettings, coordinationShape } from "./coordination-config.ts";
+import type { CoordinationSettings } from "./coordination-config.ts";
 import { configKeyNames, configKeys } from "./stack-config-keys.ts";
 import type { ConfigKey, ConfigKeySpec } from "./stack-config-keys.ts";
 import { SecretValue } from "./secret-value.ts";
@@ -70,6 +72,8 @@ export interface FleetConfig {
   namePrefix: string;
   image: ImageSettings;
   hosts: HostSettings[];
+  /** PostgreSQL the hosts coordinate through; absent: each host on its own, as before. */
+  coordination?: CoordinationSettings;
 }
 
 /** The config as Pulumi hands it over: unqualified key -> raw string; plus which keys are secrets. */
@@ -306,6 +310,7 @@ const stackSchema = z.object({
   hosts: z.array(hostSchema).min(1),
   sshPrivateKey: pemKey.optional(),
   sshPrivateKeys: z.record(z.string(), pemKey.optional()),
+  ...coordinationShape,
 });
 
 type Stack = z.output<typeof stackSchema>;
@@ -408,10 +413,12 @@ function crossCheck(stack: Stack): Problem[] {
   for (const name of Object.keys(stack.sshPrivateKeys)) {
     if (!hostNames.has(name)) add(["sshPrivateKeys", name], `no host is named "${name}"`);
   }
+  problems.push(...checkCoordination(stack));
   return problems;
 }
 
 function toFleetConfig(stack: Stack): FleetConfig {
+  const coordination = coordinationSettings(stack);
   const auth: GithubAuthSettings =
     stack.githubAppId > 0
       ? {
@@ -445,6 +452,7 @@ function toFleetConfig(stack: Stack): FleetConfig {
         sshPrivateKey: (stack.sshPrivateKeys[host.name] ?? stack.sshPrivateKey)!,
       };
     }),
+    ...(coordination !== undefined ? { coordination } : {}),
   };
 }
 
