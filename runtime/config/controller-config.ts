@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseOrThrow } from "./config-error.ts";
 import { guardConfigSchema } from "../guard/guard-config.ts";
 import { coordinationConfigSchema } from "./coordination-config.ts";
+import { poolSizingShape } from "./pool-sizing-shape.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -37,6 +38,7 @@ export const poolSchema = z
     target: z.number().int().min(0).optional(),
     vcpus: z.number().int().min(1).max(64),
     memoryMiB: z.number().int().min(128),
+    ...poolSizingShape,
   })
   .strict()
   .refine((p) => p.min <= p.max, { message: "min must not exceed max", path: ["min"] });

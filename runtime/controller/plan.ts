@@ -10,7 +10,10 @@ import type { ConsoleMarks } from "./console-marks.ts";
 import { demandByPool, type QueuedJob } from "./demand.ts";
 import { nameOfFile } from "./naming.ts";
 import { add, fits, usage, type Resources } from "./host-budget.ts";
-import { sizePool, type PoolCounts, type PoolSizing } from "./pool-policy.ts";
+import { poolSizingSettings } from "../config/pool-sizing-shape.ts";
+import { scaleDownCandidates, sizePool, type PoolCounts, type PoolSizing } from "./pool-policy.ts";
+import { poolDemand } from "./pool-sizing/pool-demand.ts";
+import { warmTarget, type WarmTarget } from "./pool-sizing/warm-target.ts";
 import { provisionNoticedAt } from "./provision-trigger.ts";
 import { backoffUntil, consecutiveFailures } from "./retry-policy.ts";
 import { advanceVm, type JobAssignment, type VmTiming } from "./vm-lifecycle.ts";
@@ -48,6 +51,8 @@ export type Action =
 
 export interface PoolPlan extends PoolSizing {
   pool: string;
+  /** The warm target in force, and how it was set. */
+  warm: WarmTarget;
   counts: PoolCounts;
   queued: number;
   backoffUntil?: number;
@@ -69,8 +74,6 @@ export interface PlanSettings {
   timing: VmTiming;
   peers: readonly string[];
   peerFallbackMs: number;
-  /** An idle VM must have been idle this long before it is scaled down (avoids flapping). */
-  scaleDownIdleMs: number;
   /** Predicate: is this name (domain, runner, file stem) owned by this controller? */
   owns: (name: string) => boolean;
 }
@@ -150,10 +153,11 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     const jobs = demand.get(pool.name) ?? [];
     const takenUnseen = members.filter(tookUnknownJob).length;
     const queued = Math.max(0, jobs.length - takenUnseen);
-    const sizing = sizePool(pool, counts, queued);
+    const warm = warmTarget(pool, () => poolDemand(pool.name, obs.history, obs.records, jobs), now);
+    const sizing = sizePool(pool, counts, queued, warm.target);
     const failures = consecutiveFailures(obs.history, pool.name);
     const until = backoffUntil(failures, now);
-    const plan: PoolPlan = { pool: pool.name, counts, queued, ...sizing, consecutiveFailures: failures.count };
+    const plan: PoolPlan = { pool: pool.name, warm, counts, queued, ...sizing, consecutiveFailures: failures.count };
     if (until !== undefined) plan.backoffUntil = until;
 
     const held = holdReason(obs, until);
@@ -176,12 +180,8 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
       }
     }
 
-    if (stopSince === undefined && sizing.surplusIdle > 0) {
-      const idle = members
-        .filter((vm) => vm.phase === "idle" && now - (vm.times.online ?? now) >= settings.scaleDownIdleMs)
-        .sort((a, b) => (a.times.online ?? 0) - (b.times.online ?? 0))
-        .slice(0, sizing.surplusIdle);
-      for (const vm of idle) {
+    if (stopSince === undefined) {
+      for (const vm of scaleDownCandidates(members, sizing.surplusIdle, now, poolSizingSettings(pool).idleTimeoutMs)) {
         actions.push({ kind: "teardown", name: vm.name, reason: "scale_down", detail: "more idle runners than the pool needs", voluntary: true });
       }
     }

@@ -24,10 +24,11 @@ export interface PoolSizing {
   surplusIdle: number;
 }
 
-export function sizePool(pool: PoolConfig, counts: PoolCounts, queued: number): PoolSizing {
+/** `target`: the warm target in force (the configured one, or the adaptive one: `pool-sizing/`). */
+export function sizePool(pool: PoolConfig, counts: PoolCounts, queued: number, target = poolTarget(pool)): PoolSizing {
   const spare = counts.provisioning + counts.booting + counts.idle;
   const live = spare + counts.busy;
-  const wantSpare = Math.max(poolTarget(pool), queued);
+  const wantSpare = Math.max(target, queued);
   const desired = Math.min(pool.max, counts.busy + wantSpare);
   const allowedSpare = Math.max(0, desired - counts.busy);
   return {
@@ -35,4 +36,21 @@ export function sizePool(pool: PoolConfig, counts: PoolCounts, queued: number): 
     provision: Math.max(0, desired - live),
     surplusIdle: Math.min(counts.idle, Math.max(0, spare - allowedSpare)),
   };
+}
+
+interface IdleVm {
+  phase: string;
+  times: { online?: number };
+}
+
+/**
+ * Which surplus idle VMs go now: those idle for at least the pool's idle timeout (so a pool
+ * does not flap, and a warm pool shrinks only once a VM has waited that long), oldest first.
+ */
+export function scaleDownCandidates<T extends IdleVm>(members: readonly T[], surplusIdle: number, now: number, idleTimeoutMs: number): T[] {
+  if (surplusIdle <= 0) return [];
+  return members
+    .filter((vm) => vm.phase === "idle" && now - (vm.times.online ?? now) >= idleTimeoutMs)
+    .sort((a, b) => (a.times.online ?? 0) - (b.times.online ?? 0))
+    .slice(0, surplusIdle);
 }

@@ -36,7 +36,6 @@ const provisionConcurrency = 4;
 export interface ReconcilerOptions {
   peers?: readonly string[];
   peerFallbackMs?: number;
-  scaleDownIdleMs?: number;
   stuckGraceMs?: number;
   /** The trust check: whether a run's jobs may run here (`trust-check.ts`). Without it, every job may. */
   judgeRun?: JudgeRun;
@@ -105,7 +104,6 @@ export class Reconciler {
       },
       peers: options.peers ?? [config.host.name],
       peerFallbackMs: options.peerFallbackMs ?? 30_000,
-      scaleDownIdleMs: options.scaleDownIdleMs ?? 60_000,
       owns: (name) => name.startsWith(this.prefix),
     };
   }

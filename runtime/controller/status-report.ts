@@ -5,6 +5,8 @@
  */
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { poolTarget } from "../config/controller-config.ts";
+import { poolSizingSettings } from "../config/pool-sizing-shape.ts";
+import type { AdaptiveTarget } from "./pool-sizing/adaptive-target.ts";
 import type { RateLimitInfo, RunnerInfo } from "../ports/github.ts";
 import type { DomainInfo, VolumeInfo } from "../ports/hypervisor.ts";
 import type { Resources } from "./host-budget.ts";
@@ -65,7 +67,12 @@ export interface StatusDocument {
     labels: string[];
     min: number;
     max: number;
+    /** The warm target in force: configured (`fixed`), or computed from demand (`adaptive`). */
     target: number;
+    /** Absent in documents of controllers older than adaptive sizing. */
+    sizing?: "fixed" | "adaptive";
+    /** Adaptive pools: the demand the target was computed for, and the modelled chance of a cold start. */
+    adaptive?: { jobsPerHour: number; coldStartChance: number; quiet: boolean } | null;
     desired: number;
     queued: number;
     counts: PoolPlan["counts"];
@@ -131,7 +138,9 @@ export function buildStatus(input: {
         labels: pool.labels,
         min: pool.min,
         max: pool.max,
-        target: poolTarget(pool),
+        target: plan?.warm.target ?? poolTarget(pool),
+        sizing: plan?.warm.sizing ?? poolSizingSettings(pool).sizing,
+        adaptive: adaptiveSummary(plan?.warm.adaptive),
         desired: plan?.desired ?? 0,
         queued: plan?.queued ?? 0,
         counts: plan?.counts ?? { provisioning: 0, booting: 0, idle: 0, busy: 0 },
@@ -153,6 +162,11 @@ export function buildStatus(input: {
     recentJobs: recent.map(jobStatus),
     failures,
   };
+}
+
+function adaptiveSummary(adaptive: AdaptiveTarget | undefined): { jobsPerHour: number; coldStartChance: number; quiet: boolean } | null {
+  if (!adaptive) return null;
+  return { jobsPerHour: Number(adaptive.jobsPerHour.toFixed(2)), coldStartChance: Number(adaptive.coldStartChance.toFixed(4)), quiet: adaptive.quiet };
 }
 
 export function jobStatus(entry: HistoryEntry): JobStatus {

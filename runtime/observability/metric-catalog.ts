@@ -53,7 +53,7 @@ export const metricCatalog = {
   poolBounds: {
     name: "runner_fleet_pool_bounds",
     kind: "gauge",
-    help: "Configured pool bounds (bound: min, max, target) and the current desired count (bound: desired).",
+    help: "Pool bounds (bound: min, max), the warm target in force (bound: target; computed from demand for adaptive pools) and the current desired count (bound: desired).",
     labels: ["pool", "bound"],
   },
   queuedJobs: {

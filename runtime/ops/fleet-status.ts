@@ -90,7 +90,7 @@ export function renderFleetStatus(fleet: FleetStatus, now: number, jobsPerHost =
     c.status.pools.map((p) => [
       c.status.host,
       p.name,
-      `${p.min}/${p.target}/${p.max}`,
+      `${p.min}/${p.target}/${p.max}${p.sizing === "adaptive" ? " adaptive" : ""}`,
       String(p.desired),
       String(p.queued),
       String(p.counts.provisioning + p.counts.booting),

@@ -21,7 +21,6 @@ const settings: PlanSettings = {
   timing: { bootTimeoutMs: 60_000, jobTimeoutMs: 3_600_000, stuckGraceMs: 30_000 },
   peers: ["h1"],
   peerFallbackMs: 30_000,
-  scaleDownIdleMs: 60_000,
   owns: (name) => name.startsWith("rf-h1-"),
 };
 
@@ -99,6 +98,36 @@ describe("planReconcile", () => {
       expect.objectContaining({ name: old1.name, reason: "scale_down", voluntary: true }),
       expect.objectContaining({ name: old2.name, reason: "scale_down", voluntary: true }),
     ]);
+  });
+
+  it.each([
+    [60, 2],
+    [450, 1],
+    [600, 0],
+  ])("a pool's idle timeout of %d s decides when its 2 surplus idle VMs (idle 500, 400, 100 s) go: %d now", (idleTimeoutSeconds, removed) => {
+    const timed = { ...settings, config: { ...config, pools: config.pools.map((p) => ({ ...p, idleTimeoutSeconds })) } };
+    const idle = [500_000, 400_000, 100_000].map((ago) => vm("small", "idle", { times: { requested: 0, online: now - ago } }));
+    const downs = planReconcile(observe(idle), timed).actions.filter((a) => a.kind === "teardown");
+    expect(downs).toHaveLength(removed);
+  });
+
+  it("an adaptive pool's warm target follows the jobs in its history, and falls to min without them", () => {
+    const adaptive = { ...settings, config: { ...config, pools: config.pools.map((p) => (p.name === "small" ? { ...p, max: 3, sizing: "adaptive" as const } : p)) } };
+    // 60 single jobs an hour for the last 2 hours, each VM online 30 s after it was noticed
+    const history = Array.from({ length: 120 }, (_, i) => {
+      const at = now - 2 * 3_600_000 + i * 60_000;
+      return { name: `h${i}`, pool: "small", outcome: "success" as const, reason: "completed" as const, detail: "", job: { id: i, runId: i, queuedAt: at }, times: { requested: at - 40_000, noticed: at - 40_000, online: at - 10_000 } };
+    });
+    const busy = planReconcile(observe([], { history }), adaptive).pools.find((p) => p.pool === "small")!;
+    expect(busy.warm).toMatchObject({ sizing: "adaptive", target: 3 });
+    expect(busy.warm.adaptive?.jobsPerHour).toBeGreaterThan(55);
+    expect(busy.warm.adaptive?.jobsPerHour).toBeLessThan(62);
+    expect(busy.provision).toBe(3);
+    const quiet = planReconcile(observe([]), adaptive).pools.find((p) => p.pool === "small")!;
+    expect(quiet.warm).toMatchObject({ sizing: "adaptive", target: 1 });
+    expect(quiet.warm.adaptive?.quiet).toBe(true);
+    // fixed pools keep their configured target whatever the history says
+    expect(planReconcile(observe([], { history }), settings).pools.find((p) => p.pool === "small")!.warm).toEqual({ sizing: "fixed", target: 1 });
   });
 
   it("drains: no new VMs, idle ones go, busy ones stay until the grace period ends", () => {
