@@ -16,6 +16,8 @@ export default defineConfig({
     setupFiles: ["test/support/openapi-check-setup.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 30_000 } },
+      // Coordination on a real PostgreSQL 15 (a private server per file, runtime/lab/postgres-server.ts).
+      { extends: true, test: { name: "postgres", include: ["test/postgres/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000 } },
       { extends: true, test: { name: "stack", include: ["test/stack/**/*.test.ts"], testTimeout: 60_000 } },
       // Each test drives the CLI several times (stack init, config set, preview): tens of seconds.
       { extends: true, test: { name: "engine", include: ["test/engine/**/*.test.ts"], testTimeout: 300_000 } },
