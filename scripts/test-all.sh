@@ -17,6 +17,7 @@ bash scripts/pulumi-tools.sh
 # machine, and their timings should not compete with hundreds of unit tests for the CPU.
 npx vitest run --project unit
 npx vitest run --project stack
+npx vitest run --project postgres
 npx vitest run --project engine
 npx vitest run --project operator
 # Integration tests fail, rather than skip, when libvirtd is not reachable.

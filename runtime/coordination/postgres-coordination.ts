@@ -86,8 +86,10 @@ export class PostgresCoordination implements Coordination {
               ARRAY(SELECT lower(l) FROM jsonb_array_elements_text(j->'labels') l),
               to_timestamp((j->>'queuedAt')::float8 / 1000)
        FROM jsonb_array_elements($1::jsonb) j
+       ORDER BY (j->>'id')::bigint
        ON CONFLICT (id) DO NOTHING`,
-      [JSON.stringify(jobs.map(({ id, runId, repository, labels, queuedAt }) => ({ id, runId, repository, labels, queuedAt })))],
+      // In id order: hosts inserting overlapping batches lock rows in the same order, so they cannot deadlock.
+      [JSON.stringify([...jobs].sort((a, b) => a.id - b.id).map(({ id, runId, repository, labels, queuedAt }) => ({ id, runId, repository, labels, queuedAt })))],
     );
   }
 
@@ -96,7 +98,7 @@ export class PostgresCoordination implements Coordination {
     // A job heard of only once it started is remembered, so a late `queued` webhook cannot make it claimable.
     await this.query(
       `INSERT INTO jobs (id, run_id, repository, labels, queued_at, state)
-       SELECT id, 0, '', '{}', now(), 'taken' FROM unnest($1::bigint[]) id
+       SELECT id, 0, '', '{}', now(), 'taken' FROM unnest($1::bigint[]) id ORDER BY id
        ON CONFLICT (id) DO UPDATE SET state = 'taken' WHERE jobs.state IN ('queued', 'claimed')`,
       [jobIds],
     );
