@@ -192,7 +192,8 @@ async function checkRunnerGroup(github: GitHub, config: ControllerConfig, reconc
 
 /**
  * Records stay private to root; QEMU (its own user under libvirt) must traverse to the overlay,
- * secret and log directories, so those are 0711: enter, but not list.
+ * secret and log directories, so those are 0711: enter, but not list. Job channel sockets are
+ * made by libvirtd (root), which hands QEMU the descriptor: their directory is root's alone.
  */
 async function prepareStateDir(stateDir: string): Promise<void> {
   const dirs = stateDirs(stateDir);
@@ -203,6 +204,7 @@ async function prepareStateDir(stateDir: string): Promise<void> {
     [dirs.overlays, 0o711],
     [dirs.secrets, 0o711],
     [dirs.logs, 0o711],
+    [dirs.channels, 0o700],
   ];
   for (const [dir, mode] of modes) {
     await mkdir(dir, { recursive: true, mode });

@@ -36,6 +36,8 @@ export interface VmPaths {
   overlay: string;
   secret: string;
   serialLog: string;
+  /** The job channel's unix socket (created by libvirtd while the domain runs). */
+  channel: string;
 }
 
 export function stateDirs(stateDir: string) {
@@ -44,6 +46,7 @@ export function stateDirs(stateDir: string) {
     overlays: join(stateDir, "overlays"),
     secrets: join(stateDir, "secrets"),
     logs: join(stateDir, "logs"),
+    channels: join(stateDir, "channels"),
     history: join(stateDir, "history.jsonl"),
     drainFlag: join(stateDir, "drain"),
   };
@@ -56,6 +59,7 @@ export function vmPaths(stateDir: string, name: string): VmPaths {
     overlay: join(dirs.overlays, `${name}.qcow2`),
     secret: join(dirs.secrets, `${name}.jit`),
     serialLog: join(dirs.logs, `${name}.log`),
+    channel: join(dirs.channels, `${name}.sock`),
   };
 }
 

@@ -33,3 +33,15 @@ export class SecretFileError extends Error {
     this.name = "SecretFileError";
   }
 }
+
+/** The job channel could not deliver a message: no socket, no ack in time, or the guest refused it. */
+export class JobChannelError extends Error {
+  constructor(
+    message: string,
+    /** `refused`: the guest answered no; the others: no answer at all. */
+    readonly kind: "unreachable" | "timeout" | "refused",
+  ) {
+    super(message);
+    this.name = "JobChannelError";
+  }
+}

@@ -8,6 +8,7 @@
  * Every mutating call is idempotent: destroying a stopped domain, undefining a missing one or
  * removing a missing volume succeeds. That is what lets the reconcile loop retry any action.
  */
+import type { HostMessage } from "../protocol/job-channel.ts";
 
 /**
  * How a runner VM reaches the network: a libvirt network (production: NAT, see components/host;
@@ -51,7 +52,12 @@ export interface DomainSpec {
   metadata: DomainMetadata;
   /** The NIC's MAC (`52:54:00:xx:xx:xx`); libvirt picks one when absent. */
   mac?: string;
-  /** Host unix socket of the guest's job channel (virtio-serial port `org.runnerfleet.job.0`). */
+  /**
+   * Host unix socket of the guest's job channel (virtio-serial port `org.runnerfleet.job.0`,
+   * `runtime/protocol/job-channel.ts`), served by the hypervisor while the domain runs (created at
+   * start in a directory only root can enter, removed when the domain stops). Optional: guests
+   * that get their JIT config through fw_cfg need none.
+   */
   jobChannel?: string;
 }
 
@@ -118,6 +124,13 @@ export interface Hypervisor {
    * it is missing or readable or writable by group or others.
    */
   shareSecretFile(path: string): Promise<void>;
+
+  /**
+   * Sends one message over a running domain's job channel (the socket of `DomainSpec.jobChannel`)
+   * and resolves once the guest acked it. Throws JobChannelError: no socket, no ack within
+   * `timeoutMs`, or the guest refused (with its reason). Never puts the message in an error.
+   */
+  sendToGuest(socket: string, message: HostMessage, options: { timeoutMs: number }): Promise<void>;
 
   /**
    * Subscribes to lifecycle events (a guest powering off, a domain starting). Events are hints

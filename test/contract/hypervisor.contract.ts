@@ -3,7 +3,8 @@
  * tests, so the double cannot drift from the real thing. Each environment supplies a guest that
  * stays up (boot from a disk with no bootloader: SeaBIOS retries forever) and a guest that runs
  * the lab image's init and agent (reads its JIT config from fw_cfg, reaches the server on the
- * network's host address, powers off).
+ * network's host address, powers off), or, given a job channel and no fw_cfg entry, waits for its
+ * JIT config on the channel.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,10 +18,11 @@ import type {
   HypervisorEvent,
   NetworkAttachment,
 } from "../../runtime/ports/hypervisor.ts";
-import { DomainNotFoundError, DomainStateError, OverlayError, SecretFileError } from "../../runtime/hypervisor/errors.ts";
+import { DomainNotFoundError, DomainStateError, JobChannelError, OverlayError, SecretFileError } from "../../runtime/hypervisor/errors.ts";
 import { InvalidDomainSpecError } from "../../runtime/hypervisor/spec-validation.ts";
 import { mintJitConfig } from "../../runtime/protocol/jit-config.ts";
 import { jitConfigFwCfgName } from "../../runtime/protocol/fw-cfg.ts";
+import { channelWaitingLine } from "../../runtime/protocol/job-channel.ts";
 
 export interface HypervisorContractEnv {
   hypervisor: Hypervisor;
@@ -309,6 +311,69 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
         await expect(hv.restoreDomain(stateFile, { ...target, name: template })).rejects.toThrow();
         expect(await hv.listDomains(name)).toEqual([]);
         expect(await stateOf(template)).toBe("shutoff");
+      });
+    });
+
+    describe("job channel", () => {
+      async function channelSocket(name: string): Promise<string> {
+        // Root-only, as the controller makes it: the hypervisor creates the socket in it.
+        const dir = join(env.dir, "channels");
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        return join(dir, `${name}.sock`);
+      }
+
+      it("a guest without fw_cfg waits on its channel, acks its job, runs the agent and powers off; the socket goes with it", async () => {
+        const name = unique("claim");
+        const token = `tok-${name}`;
+        const jitConfig = mintJitConfig({
+          agentId: 8,
+          agentName: name,
+          poolId: 1,
+          poolName: "Default",
+          serverUrl: `http://${env.serverHost}:${sink.port}/_runner/`,
+          gitHubUrl: "https://github.example/acme",
+          workFolder: "_work",
+          clientId: token,
+        });
+        const socket = await channelSocket(name);
+        await hv.defineDomain(await specFor(name, { boot: env.bootRunsAgent, jobChannel: socket }));
+        await hv.startDomain(name);
+        const log = join(env.dir, `${name}.log`);
+        await waitFor(async () => (await readFile(log, "utf8")).includes(channelWaitingLine), env.guestLifeMs, "the guest to wait on its channel");
+        // Connecting to a unix socket takes write permission: nobody but its owner, group and root.
+        expect((await stat(socket)).mode & 0o002).toBe(0);
+
+        await hv.sendToGuest(socket, { type: "job", id: "job-1", jitConfig }, { timeoutMs: 10_000 });
+        await waitFor(async () => (await stateOf(name)) === "shutoff", env.guestLifeMs, "the guest to power off");
+        // The sink answered 401: the agent took the config from the channel and dialed with it.
+        expect(sink.tokensSeen).toContain(token);
+        const console = await readFile(log, "utf8");
+        expect(console).toContain("channel message job job-1: applied");
+        expect(console).toContain("the server refused this runner");
+        expect(console).not.toContain(token);
+        await expect(stat(socket)).rejects.toThrow();
+      });
+
+      it("a guest that never opens its channel acks nothing: the send times out", async () => {
+        const name = unique("deaf");
+        const socket = await channelSocket(name);
+        await hv.defineDomain(await specFor(name, { jobChannel: socket }));
+        await hv.startDomain(name);
+        const error = await hv.sendToGuest(socket, { type: "job", id: "j", jitConfig: "x" }, { timeoutMs: 1_500 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(JobChannelError);
+        expect((error as JobChannelError).kind).toBe("timeout");
+        expect((error as Error).message).not.toContain('"x"');
+        await hv.destroyDomain(name);
+      });
+
+      it("sending to a domain that is not running fails at once, naming the socket", async () => {
+        const socket = await channelSocket(unique("absent"));
+        const started = Date.now();
+        const error = await hv.sendToGuest(socket, { type: "job", id: "j", jitConfig: "x" }, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(JobChannelError);
+        expect((error as JobChannelError).kind).toBe("unreachable");
+        expect((error as Error).message).toContain(socket);
+        expect(Date.now() - started).toBeLessThan(5_000);
       });
     });
 

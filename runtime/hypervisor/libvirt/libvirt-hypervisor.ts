@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DomainInfo, DomainMetadata, DomainSpec, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
 import { DomainNotFoundError, DomainStateError } from "../errors.ts";
+import { sendOverJobChannel } from "../job-channel-client.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
 import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
 import { defaultDomainXmlOptions, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
@@ -274,6 +275,10 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
         // Without a DAC model (qemu:///session) QEMU runs as the caller and can already read it.
         if (label && (info.uid !== label.uid || info.gid !== label.gid)) await handle.chown(label.uid, label.gid);
       });
+    },
+
+    sendToGuest(socket, message, sendOptions) {
+      return sendOverJobChannel(socket, message, sendOptions);
     },
 
     watch(onEvent: (event: HypervisorEvent) => void) {

@@ -10,12 +10,17 @@ import { join } from "node:path";
 import type { DomainSpec } from "../../ports/hypervisor.ts";
 import { runAgent, type AgentOptions } from "../../guest-agent/agent.ts";
 import { jitConfigFwCfgName } from "../../protocol/fw-cfg.ts";
+import { channelWaitingLine } from "../../protocol/job-channel.ts";
+import { serveJobChannel } from "../../guest-agent/job-channel.ts";
+import type { GuestPort } from "./memory-channel.ts";
 
 export interface GuestContext {
   name: string;
   spec: DomainSpec;
   /** fw_cfg entries as QEMU read them at start (the files may already be gone). */
   fwCfg: Map<string, Buffer>;
+  /** The guest's end of the job channel, when the domain has one. */
+  channel?: GuestPort;
   /** Appends a line to the domain's serial log. */
   console(line: string): void;
   signal: AbortSignal;
@@ -56,12 +61,13 @@ export function powersOffAfter(ms: number): GuestBehaviour {
 
 /**
  * A guest running the real guest agent in-process, as the lab image does: it takes the JIT
- * config from fw_cfg, dials the server the config names, runs one job and powers
- * off. Without a JIT config it prints why and powers off at once, like the image's init.
+ * config from fw_cfg, or else waits for it on the job channel; dials the server the config
+ * names, runs one job and powers off. Without either it prints why and powers off at once, like
+ * the image's init.
  */
 export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" | "clock" | "pollWaitSeconds" | "shell"> = {}): GuestBehaviour {
   return async (ctx) => {
-    const jitConfig = ctx.fwCfg.get(jitConfigFwCfgName);
+    const jitConfig = ctx.fwCfg.get(jitConfigFwCfgName) ?? (ctx.channel ? await jobFromChannel(ctx, ctx.channel) : undefined);
     if (jitConfig === undefined) {
       ctx.console(`runner-fleet-init: no JIT config in fw_cfg ${jitConfigFwCfgName}; powering off`);
       return;
@@ -83,4 +89,23 @@ export function runsGuestAgent(options: Pick<AgentOptions, "fetch" | "backoff" |
       await rm(workRoot, { recursive: true, force: true });
     }
   };
+}
+
+/** Waits on the channel as the image's agent does; undefined if the guest is destroyed first. */
+async function jobFromChannel(ctx: GuestContext, port: GuestPort): Promise<Buffer | undefined> {
+  const endpoint = port.open();
+  const onAbort = () => endpoint.close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  ctx.console(channelWaitingLine);
+  try {
+    const job = await serveJobChannel(endpoint, { job: async () => undefined }, (line) => ctx.console(line));
+    return Buffer.from(job.jitConfig, "utf8");
+  } catch (error) {
+    if (ctx.signal.aborted) return undefined;
+    ctx.console(`runner-fleet agent: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    endpoint.close();
+  }
 }

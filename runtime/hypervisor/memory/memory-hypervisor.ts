@@ -2,14 +2,17 @@
  * The in-process Hypervisor double: the same semantics as the libvirt adapter (the contract
  * suite runs both) at memory speed. Definitions, states and overlays live in memory; what QEMU
  * touches on disk is touched here too: fw_cfg files are read at start (missing ⇒ start fails),
- * the disk, kernel and initrd must exist, and the guest's console goes to the serial log file.
+ * the disk, kernel and initrd must exist, the guest's console goes to the serial log file, and a
+ * job channel is a real unix socket (`memory-channel.ts`).
  */
 import { appendFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute } from "node:path";
 import type { DomainInfo, DomainSpec, DomainState, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
 import { DomainNotFoundError, DomainStateError, OverlayError } from "../errors.ts";
+import { sendOverJobChannel } from "../job-channel-client.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
+import { serveMemoryChannel, type MemoryChannel } from "./memory-channel.ts";
 import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
 import { waitsUntilDestroyed, type GuestBehaviour } from "./guest-behaviours.ts";
 
@@ -29,6 +32,7 @@ interface Domain {
   abort?: AbortController;
   /** What the running guest got from fw_cfg (it is in its memory, so in a saved state). */
   fwCfg?: Map<string, Buffer>;
+  channel?: MemoryChannel;
 }
 
 const savedStateMagic = "runner-fleet memory hypervisor saved state";
@@ -60,12 +64,16 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
     }
   }
 
-  function stop(name: string, domain: Domain): void {
+  function stop(name: string, domain: Domain): Promise<void> {
     domain.abort?.abort();
     domain.abort = undefined;
     domain.state = "shutoff";
     domain.generation += 1;
+    const channel = domain.channel;
+    domain.channel = undefined;
     emit(name, "shutoff");
+    // Like libvirt: the channel's socket goes with the running domain.
+    return channel ? channel.close() : Promise.resolve();
   }
 
   async function mustExist(path: string, what: string, name: string): Promise<void> {
@@ -79,6 +87,8 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
     const { spec } = domain;
     // Like QEMU's serial file chardev: truncated at every start, mode 0600.
     await writeFile(spec.serialLog, "", { mode: 0o600 });
+    const channel = spec.jobChannel !== undefined ? await serveMemoryChannel(spec.jobChannel) : undefined;
+    domain.channel = channel;
 
     const abort = new AbortController();
     domain.abort = abort;
@@ -91,11 +101,12 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
       if (domain.generation === generation) appendFileSync(spec.serialLog, line.endsWith("\n") ? line : `${line}\n`);
     };
     const life = Promise.resolve()
-      .then(() => guest({ name, spec: structuredClone(spec), fwCfg, console, signal: abort.signal, restored }))
+      .then(() => guest({ name, spec: structuredClone(spec), fwCfg, channel: channel?.port, console, signal: abort.signal, restored }))
       .catch((error: unknown) => console(`guest crashed: ${error instanceof Error ? error.message : String(error)}`))
       .then(() => {
         // The guest powered off (or crashed): on_poweroff/on_crash = destroy.
-        if (domain.generation === generation && domains.get(name) === domain) stop(name, domain);
+        if (domain.generation === generation && domains.get(name) === domain) return stop(name, domain);
+        return undefined;
       });
     running.add(life);
     void life.finally(() => running.delete(life));
@@ -153,7 +164,7 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
       const memory = Object.fromEntries([...(domain.fwCfg ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString("utf8")]));
       const saved: SavedState = { magic: savedStateMagic, spec: domain.spec, memory };
       await writeFile(stateFile, JSON.stringify(saved), { mode: 0o600, flag: "wx" });
-      stop(name, domain);
+      await stop(name, domain);
     },
 
     async restoreDomain(stateFile, spec) {
@@ -175,7 +186,7 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
       validateDomainName(name);
       const domain = domains.get(name);
       if (!domain || domain.state === "shutoff") return;
-      stop(name, domain);
+      await stop(name, domain);
     },
 
     async undefineDomain(name) {
@@ -218,6 +229,10 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
     async shareSecretFile(path) {
       // QEMU "runs" in this process, as the caller: nothing to hand over once the checks pass.
       await withCheckedSecretFile(path, async () => undefined);
+    },
+
+    sendToGuest(socket, message, sendOptions) {
+      return sendOverJobChannel(socket, message, sendOptions);
     },
 
     watch(onEvent) {
