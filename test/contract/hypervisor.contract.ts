@@ -92,6 +92,22 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
       return path;
     }
 
+    /** A JIT config whose runner dials the sink (which refuses it), and the token it shows. */
+    function sinkJitConfig(name: string): { token: string; jitConfig: string } {
+      const token = `tok-${name}`;
+      const jitConfig = mintJitConfig({
+        agentId: 7,
+        agentName: name,
+        poolId: 1,
+        poolName: "Default",
+        serverUrl: `http://${env.serverHost}:${sink.port}/_runner/`,
+        gitHubUrl: "https://github.example/acme",
+        workFolder: "_work",
+        clientId: token,
+      });
+      return { token, jitConfig };
+    }
+
     async function stateOf(name: string) {
       const found = (await hv.listDomains(name)).find((d) => d.name === name);
       return found?.state;
@@ -211,17 +227,7 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
 
       it("reads the fw_cfg file at start: deleted at once, the guest still gets it, runs the agent and powers off", async () => {
         const name = unique("agent");
-        const token = `tok-${name}`;
-        const jitConfig = mintJitConfig({
-          agentId: 7,
-          agentName: name,
-          poolId: 1,
-          poolName: "Default",
-          serverUrl: `http://${env.serverHost}:${sink.port}/_runner/`,
-          gitHubUrl: "https://github.example/acme",
-          workFolder: "_work",
-          clientId: token,
-        });
+        const { token, jitConfig } = sinkJitConfig(name);
         const secret = await writeSecret(name, jitConfig);
         const events: HypervisorEvent[] = [];
         const unsubscribe = hv.watch((event) => {
@@ -324,17 +330,7 @@ export function describeHypervisorContract(name: string, makeEnv: () => Promise<
 
       it("a guest without fw_cfg waits on its channel, acks its job, runs the agent and powers off; the socket goes with it", async () => {
         const name = unique("claim");
-        const token = `tok-${name}`;
-        const jitConfig = mintJitConfig({
-          agentId: 8,
-          agentName: name,
-          poolId: 1,
-          poolName: "Default",
-          serverUrl: `http://${env.serverHost}:${sink.port}/_runner/`,
-          gitHubUrl: "https://github.example/acme",
-          workFolder: "_work",
-          clientId: token,
-        });
+        const { token, jitConfig } = sinkJitConfig(name);
         const socket = await channelSocket(name);
         await hv.defineDomain(await specFor(name, { boot: env.bootRunsAgent, jobChannel: socket }));
         await hv.startDomain(name);
