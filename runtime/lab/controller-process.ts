@@ -17,12 +17,20 @@ export interface ControllerProcess {
 /**
  * `command` runs the fleet CLI with node, e.g. `[process.execPath, "dist/fleet.cjs"]`; the
  * controller's node flags go first, as on hosts. Logs go to `logFile`. `env` replaces this
- * process's environment (tests arm crash points through it).
+ * process's environment (tests arm crash points through it). `prefix` runs it through another
+ * command that execs it (the multi-host lab's `ip netns exec NS`), so the pid is still node's.
  */
-export async function spawnController(command: readonly string[], configFile: string, logFile: string, env = process.env): Promise<ControllerProcess> {
+export async function spawnController(
+  command: readonly string[],
+  configFile: string,
+  logFile: string,
+  env = process.env,
+  prefix: readonly string[] = [],
+): Promise<ControllerProcess> {
   const log = await open(logFile, "a", 0o600);
-  const [executable, ...args] = command;
-  const child = spawn(executable!, [...controllerNodeFlags, ...args, "controller", "--config", configFile], { stdio: ["ignore", "pipe", log.fd], env });
+  const [executable, ...args] = [...prefix, command[0]!];
+  const argv = [...args, ...controllerNodeFlags, ...command.slice(1), "controller", "--config", configFile];
+  const child = spawn(executable!, argv, { stdio: ["ignore", "pipe", log.fd], env });
   await log.close();
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {

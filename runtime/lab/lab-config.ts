@@ -25,11 +25,15 @@ export interface LabConfigInput {
   adminToken: string;
   pool: { min: number; max: number; vcpus: number; memoryMiB: number };
   host: { vcpus: number; memoryMiB: number };
+  /** The multi-host lab: each host's name, the address it listens on, the database it coordinates through. */
+  name?: string;
+  listenHost?: string;
+  coordination?: ControllerConfigInput["coordination"];
 }
 
 export function labControllerConfig(input: LabConfigInput): ControllerConfigInput {
   return {
-    host: { name: "lab", ...input.host },
+    host: { name: input.name ?? "lab", ...input.host },
     namePrefix: "rf",
     github: {
       apiUrl: input.emulator.url,
@@ -38,7 +42,7 @@ export function labControllerConfig(input: LabConfigInput): ControllerConfigInpu
       runnerGroupId: 1,
       auth: { kind: "app", appId: input.emulator.appId, installationId: input.emulator.installationId, privateKey: input.emulator.privateKey },
     },
-    listen: { host: "127.0.0.1", port: 0 },
+    listen: { host: input.listenHost ?? "127.0.0.1", port: 0 },
     webhook: { secret: input.webhookSecret, path: "/webhook" },
     adminToken: input.adminToken,
     pools: [{ name: "lab", labels: labLabels, ...input.pool }],
@@ -48,5 +52,6 @@ export function labControllerConfig(input: LabConfigInput): ControllerConfigInpu
     paths: { state: input.stateDir, status: `${input.stateDir}/status.json`, inventory: `${input.stateDir}/inventory.json` },
     // Short intervals: the lab is watched by a person, and a dropped webhook should not stall it.
     timing: { reconcileSeconds: 5, jobPollSeconds: 10, bootTimeoutSeconds: 120, jobTimeoutMinutes: 10, drainGraceSeconds: 60 },
+    ...(input.coordination ? { coordination: input.coordination } : {}),
   };
 }

@@ -22,11 +22,12 @@ export interface LabGitHub {
   close(): Promise<void>;
 }
 
-export async function startLabGitHub(options: { driver: "libvirt" | "memory"; uri?: string; emulator?: EmulatorOptions }): Promise<LabGitHub> {
+/** `host`: where the REST API and, with the memory driver, the runner listener listen (default loopback). */
+export async function startLabGitHub(options: { driver: "libvirt" | "memory"; uri?: string; emulator?: EmulatorOptions; host?: string }): Promise<LabGitHub> {
   const labNetwork = options.driver === "libvirt" ? await startLabNetwork({ uri: options.uri }) : undefined;
   try {
-    const runnerHost = labNetwork?.gateway ?? "127.0.0.1";
-    const emulator = await startEmulator({ ...options.emulator, runnerListener: { host: runnerHost } });
+    const runnerHost = labNetwork?.gateway ?? options.host ?? "127.0.0.1";
+    const emulator = await startEmulator({ ...options.emulator, ...(options.host ? { host: options.host } : {}), runnerListener: { host: runnerHost } });
     await labNetwork?.allowGatewayPorts([emulator.runnerListener!.port]).catch(async (error: unknown) => {
       await emulator.close();
       throw error;

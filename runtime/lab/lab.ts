@@ -125,14 +125,14 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     };
   } finally {
     if (controller) await stopController(controller, 60_000);
-    if (config) await cleanUp(config);
+    if (config) await cleanUpDomains(config);
     await lab.close();
     if (!options.keep) await rm(stateDir, { recursive: true, force: true });
   }
 }
 
-/** Each lab job: a few steps a CI job would run, about a second of work. */
-function labJob(n: number) {
+/** Each lab job: a few steps a CI job would run, about `workSeconds` of work. */
+export function labJob(n: number, workSeconds = 1) {
   return {
     repository: "acme/app",
     labels: labLabels,
@@ -140,7 +140,7 @@ function labJob(n: number) {
     workflowName: "lab",
     steps: [
       { name: "who am I", run: "id -un; uname -sr" },
-      { name: "work", run: `echo "job ${n} on $(hostname)"; sleep 1` },
+      { name: "work", run: `echo "job ${n} on $(hostname)"; sleep ${workSeconds}` },
     ],
     event: { name: "pull_request", sender: { login: "octocat", type: "User" as const }, pullRequest: { number: n, authorAssociation: "MEMBER" as const } },
   };
@@ -162,13 +162,13 @@ function jobRow(emulator: Emulator, jobId: number, status: StatusDocument | unde
   };
 }
 
-async function libvirtImage(dir: string): Promise<GuestImage> {
+export async function libvirtImage(dir: string): Promise<GuestImage> {
   await checkLibvirt();
   return readGuestImage(dir);
 }
 
 /** After a failed run, nothing of the lab's may stay on the machine. */
-async function cleanUp(config: ControllerConfig): Promise<void> {
+export async function cleanUpDomains(config: ControllerConfig): Promise<void> {
   if (config.hypervisor.driver !== "libvirt") return;
   const hypervisor = hypervisorFor(config);
   const prefix = ownerPrefix(config.namePrefix, config.host.name);
@@ -176,7 +176,3 @@ async function cleanUp(config: ControllerConfig): Promise<void> {
     await hypervisor.removeDomain(domain.name).catch(() => undefined);
   }
 }
-
-
-
-

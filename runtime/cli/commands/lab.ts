@@ -4,18 +4,23 @@ import { parseFlags } from "../flags.ts";
 import { createProgress, wantsProgress } from "../progress.ts";
 import { writeJson } from "../../ops/command-input.ts";
 import { runLab } from "../../lab/lab.ts";
+import { runMultiHostLab } from "../../lab/multi-host.ts";
+import { renderHostJobTable } from "../../lab/multi-host-report.ts";
 import { renderJobTable, renderSummary } from "../../lab/lab-report.ts";
 import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts";
 
 export const command: Command = {
   summary: "run the whole system on this machine: emulator, controller, N jobs, report",
   usage: [
-    "usage: fleet lab [--jobs N] [--driver libvirt|memory] [--image-dir DIR] [--keep] [--json]",
+    "usage: fleet lab [--jobs N] [--hosts N] [--driver libvirt|memory] [--image-dir DIR] [--keep] [--json]",
     "",
     "Starts the GitHub emulator and a controller, waits for the warm pool, queues N jobs at",
     "once, prints each job's phase timings, p50/p95 queue wait and a leak check.",
     "",
-    "  --jobs N         jobs to run (default 5)",
+    "  --jobs N         jobs to run (default 5; 12 with --hosts)",
+    "  --hosts N        N hosts (3 or more), each in its own network namespace, coordinated through",
+    "                   a private PostgreSQL; one is SIGKILLed mid-burst, one cut off for longer",
+    "                   than a lease (docs/coordination.md). Default 1: the single-host lab.",
     "  --driver D       libvirt: real QEMU VMs (default, needs root); memory: simulated VMs",
     `  --image-dir DIR  guest image built by guest/build-image.sh (default ${defaultImageDir})`,
     "  --keep           keep the lab's state directory (controller log, status) afterwards",
@@ -27,19 +32,45 @@ export const command: Command = {
   ].join("\n"),
   async run(argv, io) {
     const values = parseFlags(argv, {
-      jobs: { type: "string", default: "5" },
+      jobs: { type: "string" },
+      hosts: { type: "string", default: "1" },
       driver: { type: "string", default: "libvirt" },
       "image-dir": { type: "string" },
       keep: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     });
-    const jobs = Number(values.jobs);
+    const hosts = Number(values.hosts);
+    if (!Number.isInteger(hosts) || hosts < 1 || hosts === 2 || hosts > 30) throw new UsageError(`--hosts must be 1, or a whole number from 3 to 30, got ${values.hosts}`);
+    const jobs = Number(values.jobs ?? (hosts > 1 ? "12" : "5"));
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new UsageError(`--jobs must be a whole number from 1 to 100, got ${values.jobs}`);
     if (values.driver !== "libvirt" && values.driver !== "memory") throw new UsageError(`--driver must be libvirt or memory, got ${values.driver}`);
     const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
     const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
-    say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}, ${values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs"}`);
+    const vms = values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs";
+    say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}${hosts > 1 ? ` on ${hosts} hosts` : ""}, ${vms}`);
     try {
+      if (hosts > 1) {
+        const result = await runMultiHostLab({
+          hosts,
+          jobs,
+          driver: values.driver,
+          ...(values["image-dir"] ? { imageDir: values["image-dir"] } : {}),
+          keep: values.keep,
+          say,
+          progress: (text) => progress.update(text),
+          signal: io.signal,
+        }).finally(() => progress.stop());
+        if (values.json) {
+          writeJson(io.stdout, result);
+          return result.succeeded ? ExitCode.ok : ExitCode.degraded;
+        }
+        say("");
+        say(renderHostJobTable(result.rows));
+        say("");
+        say(`total       ${(result.totalMs / 1000).toFixed(1)} s${values.keep ? `   (state kept in ${result.stateDir})` : ""}`);
+        say(result.line);
+        return result.succeeded ? ExitCode.ok : ExitCode.degraded;
+      }
       const result = await runLab({
         jobs,
         driver: values.driver,
