@@ -228,8 +228,12 @@ async function waitForHolder(
   timeoutMs = 120_000,
 ): Promise<{ host: RunningHost; held: number[] }> {
   let found: { host: RunningHost; held: number[] } | undefined;
-  await waitFor("a host holding claims", timeoutMs, async () => {
-    const { rows } = await db.query<{ id: string; host: string }>("SELECT id, host FROM jobs WHERE state = 'claimed' AND lease_expires > now()");
+  await waitFor("a host holding claims in the database", timeoutMs, async () => {
+    const result = await db
+      .query<{ id: string; host: string }>("SELECT id, host FROM jobs WHERE state = 'claimed' AND lease_expires > now()")
+      // No table yet: no controller has migrated the schema (yet).
+      .catch((error: { code?: string }) => (error.code === "42P01" ? { rows: [] } : Promise.reject(error)));
+    const rows = result.rows;
     const candidates = hosts
       .filter((h) => !skip.includes(h))
       .map((host) => ({ host, held: rows.filter((r) => r.host === host.lab.name).map((r) => Number(r.id)) }))
