@@ -48,47 +48,35 @@ export const command: Command = {
     const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
     const vms = values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs";
     say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}${hosts > 1 ? ` on ${hosts} hosts` : ""}, ${vms}`);
+    const driver: "libvirt" | "memory" = values.driver;
+    const common = {
+      jobs,
+      driver,
+      ...(values["image-dir"] ? { imageDir: values["image-dir"] } : {}),
+      keep: values.keep,
+      say,
+      progress: (text: string) => progress.update(text),
+      signal: io.signal,
+    };
+    const kept = values.keep ? "   (state kept in " : undefined;
     try {
-      if (hosts > 1) {
-        const result = await runMultiHostLab({
-          hosts,
-          jobs,
-          driver: values.driver,
-          ...(values["image-dir"] ? { imageDir: values["image-dir"] } : {}),
-          keep: values.keep,
-          say,
-          progress: (text) => progress.update(text),
-          signal: io.signal,
-        }).finally(() => progress.stop());
-        if (values.json) {
-          writeJson(io.stdout, result);
-          return result.succeeded ? ExitCode.ok : ExitCode.degraded;
-        }
-        say("");
-        say(renderHostJobTable(result.rows));
-        say("");
-        say(`total       ${(result.totalMs / 1000).toFixed(1)} s${values.keep ? `   (state kept in ${result.stateDir})` : ""}`);
-        say(result.line);
-        return result.succeeded ? ExitCode.ok : ExitCode.degraded;
-      }
-      const result = await runLab({
-        jobs,
-        driver: values.driver,
-        ...(values["image-dir"] ? { imageDir: values["image-dir"] } : {}),
-        keep: values.keep,
-        say,
-        progress: (text) => progress.update(text),
-        signal: io.signal,
-      }).finally(() => progress.stop());
+      const result = await (hosts > 1 ? runMultiHostLab({ ...common, hosts }) : runLab(common)).finally(() => progress.stop());
       if (values.json) {
         writeJson(io.stdout, result);
         return result.succeeded ? ExitCode.ok : ExitCode.degraded;
       }
       say("");
-      say(renderJobTable(result.rows));
-      say("");
-      say(renderSummary(result.rows, result.leaks));
-      say(`total                         ${(result.totalMs / 1000).toFixed(1)} s${values.keep ? `   (state kept in ${result.stateDir})` : ""}`);
+      if ("line" in result) {
+        say(renderHostJobTable(result.rows));
+        say("");
+        say(`total       ${(result.totalMs / 1000).toFixed(1)} s${kept ? `${kept}${result.stateDir})` : ""}`);
+        say(result.line);
+      } else {
+        say(renderJobTable(result.rows));
+        say("");
+        say(renderSummary(result.rows, result.leaks));
+        say(`total                         ${(result.totalMs / 1000).toFixed(1)} s${kept ? `${kept}${result.stateDir})` : ""}`);
+      }
       return result.succeeded ? ExitCode.ok : ExitCode.degraded;
     } catch (error) {
       if (error instanceof MissingPrerequisite) {
