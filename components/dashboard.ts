@@ -110,6 +110,13 @@ const panelSpecs: PanelSpec[] = [
     queries: [[`${m("hostCapacity")}{${hostSel}}`, "{{instance}} {{resource}} {{kind}}"]],
   },
   {
+    title: "Host hardware",
+    description: "Each host's hardware as its controller read it at start (cores, memory, NUMA nodes, IOMMU groups, GPUs, hugepages), and pools it refused.",
+    unit: "short",
+    min: 0,
+    queries: [[`${m("hostFacts")}{${hostSel}}`, "{{instance}} {{fact}}"]],
+  },
+  {
     title: "GitHub API calls",
     description: "GitHub API requests per route and status (per minute).",
     unit: "short",

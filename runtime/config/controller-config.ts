@@ -9,6 +9,7 @@ import { parseOrThrow } from "./config-error.ts";
 import { guardConfigSchema } from "../guard/guard-config.ts";
 import { coordinationConfigSchema } from "./coordination-config.ts";
 import { poolSizingShape } from "./pool-sizing-shape.ts";
+import { hostShapeFields, poolShapeFields, refinePoolShapes } from "./pool-shape.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -39,6 +40,7 @@ export const poolSchema = z
     vcpus: z.number().int().min(1).max(64),
     memoryMiB: z.number().int().min(128),
     ...poolSizingShape,
+    ...poolShapeFields,
   })
   .strict()
   .refine((p) => p.min <= p.max, { message: "min must not exceed max", path: ["min"] });
@@ -80,6 +82,7 @@ export const controllerConfigSchema = z
         /** Budget for all runner VMs on this host together. */
         vcpus: z.number().int().min(1),
         memoryMiB: z.number().int().min(256),
+        ...hostShapeFields,
       })
       .strict(),
     /** First part of every domain, runner, overlay and secret name this controller owns. */
@@ -166,6 +169,7 @@ export const controllerConfigSchema = z
         });
       }
     });
+    refinePoolShapes(config, ctx);
   });
 
 export type ControllerConfig = z.output<typeof controllerConfigSchema>;

@@ -6,6 +6,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { GitHub } from "../ports/github.ts";
 import type { Hypervisor } from "../ports/hypervisor.ts";
 import type { ConsoleReader } from "./console-reader.ts";
+import type { HostHardware } from "./host-admission.ts";
 import type { HistoryStore } from "./history-store.ts";
 import type { RecordStore } from "./record-store.ts";
 
@@ -19,4 +20,6 @@ export interface ControllerContext {
   consoles: ConsoleReader;
   metrics: Metrics;
   logger: Logger;
+  /** The host's facts and the pools refused at start (absent in tests that skip admission). */
+  hardware?: HostHardware;
 }

@@ -24,6 +24,9 @@ import { HistoryStore } from "./history-store.ts";
 import { initializeSeries } from "./initial-series.ts";
 import { createControllerServer } from "./http-server.ts";
 import { guardView } from "./status-page.ts";
+import { admitHost } from "./host-admission.ts";
+import { sysfsFacts } from "../facts/sysfs-facts.ts";
+import type { HostFactsSource } from "../ports/host-facts.ts";
 import { stateDirs } from "./naming.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { RecordStore } from "./record-store.ts";
@@ -41,6 +44,8 @@ export interface ControllerOptions {
   /** Adapters to use instead of the ones the config names (tests). */
   hypervisor?: Hypervisor;
   github?: GitHub;
+  /** Where the host's hardware facts come from (default: /proc and /sys). */
+  facts?: HostFactsSource;
   metrics?: Metrics;
   reconciler?: ReconcilerOptions;
 }
@@ -60,9 +65,11 @@ export interface RunningController {
 }
 
 export async function startController(options: ControllerOptions): Promise<RunningController> {
-  const { config, logger } = options;
+  const { logger } = options;
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? createMetrics();
+  // Pools the host cannot hold are left out here, so nothing below ever starts one of their VMs.
+  const { config, hardware, problems: hardwareProblems } = await admitHost(options.config, options.facts ?? sysfsFacts(), logger, metrics);
   initializeSeries(metrics, config.pools.map((p) => p.name));
   await prepareStateDir(config.paths.state);
 
@@ -85,10 +92,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
     consoles: new ConsoleReader(),
     metrics,
     logger,
+    hardware,
   };
   await context.records.init();
   const demand = new DemandTracker();
   const reconciler = new Reconciler(context, demand, { judgeRun: createTrustCheck(github), ...options.reconciler });
+  reconciler.health.setupProblems.push(...hardwareProblems);
   // The setup check before the first pass: it also exchanges the App's installation token, so
   // the first VM does not wait for that. GitHub being slow or down must not hold the start up.
   await Promise.race([checkRunnerGroup(github, config, reconciler, logger), clock.sleep(setupCheckTimeoutMs)]);

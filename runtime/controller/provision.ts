@@ -11,6 +11,8 @@ import { writeFileAtomic } from "../storage/atomic-file.ts";
 import type { ControllerContext } from "./context.ts";
 import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
+import { assertDevicesReady, placementFor } from "./vm-placement-step.ts";
+import { shapeSpecFor } from "./vm-shape.ts";
 import { runnerName, vmPaths } from "./naming.ts";
 import { teardown } from "./teardown.ts";
 import type { TeardownReason, VmRecord } from "./vm-record.ts";
@@ -20,7 +22,7 @@ export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noti
   const name = runnerName(ctx.config.namePrefix, ctx.config.host.name, pool.name);
   const requested = ctx.clock.now();
   const times = noticedAt === undefined ? { requested } : { noticed: Math.min(noticedAt, requested), requested };
-  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times };
+  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times, ...(await placementFor(ctx, pool)) };
   await ctx.records.put(record);
   await crashPoint("provision:recorded");
   return record;
@@ -45,7 +47,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
         await crashPoint("provision:jit");
         return jit;
       }),
-      hypervisor.createOverlay(config.image.base, paths.overlay).then(() => {
+      hypervisor.createOverlay(config.image.base, paths.overlay, { sizeGiB: pool.diskGiB }).then(() => {
         record.times.overlay = clock.now();
         return crashPoint("provision:overlay");
       }),
@@ -62,7 +64,8 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);
     await crashPoint("provision:secret");
     await hypervisor.shareSecretFile(paths.secret);
-    await hypervisor.defineDomain(domainSpecFor(config, pool, name, paths, clock.now()));
+    await assertDevicesReady(ctx, pool);
+    await hypervisor.defineDomain({ ...domainSpecFor(config, pool, name, paths, clock.now()), shape: shapeSpecFor(config, pool, ctx.hardware?.facts, record.placement) });
     record.times.defined = clock.now();
     await crashPoint("provision:defined");
 

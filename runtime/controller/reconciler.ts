@@ -338,7 +338,7 @@ export class Reconciler {
     ]);
     const pools = plan?.pools ?? this.last?.plan.pools ?? [];
     const used = plan?.used ?? this.last?.plan.used ?? { vcpus: 0, memoryMiB: 0 };
-    const status = buildStatus({ config, now, health: this.health, pools, used, records, history });
+    const status = buildStatus({ config, now, health: this.health, pools, used, records, history, hardware: ctx.hardware });
     // The inventory is what this pass observed; actions started by it show up in the next one.
     const inventory = buildInventory({
       host: config.host.name,

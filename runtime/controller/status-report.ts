@@ -10,6 +10,8 @@ import type { AdaptiveTarget } from "./pool-sizing/adaptive-target.ts";
 import type { RateLimitInfo, RunnerInfo } from "../ports/github.ts";
 import type { DomainInfo, VolumeInfo } from "../ports/hypervisor.ts";
 import type { Resources } from "./host-budget.ts";
+import { factsStatus, type FactsStatus, type HostHardware } from "./host-admission.ts";
+import { guestArch, isEmulated } from "./vm-shape.ts";
 import { controllerOverheadMs, phaseDurations, queueWaitMs, type Phase } from "./phase-durations.ts";
 import type { PoolPlan } from "./plan.ts";
 import type { HistoryEntry, JobRef, VmPhase, VmRecord, VmTimes } from "./vm-record.ts";
@@ -79,8 +81,20 @@ export interface StatusDocument {
     consecutiveFailures: number;
     backoffUntil: string | null;
     held: string | null;
+    /** The guest arch, and whether this host runs it emulated (TCG) rather than natively (absent from older controllers). */
+    arch?: "x86_64" | "aarch64";
+    emulated?: boolean;
   }[];
-  capacity: { vcpus: { budget: number; used: number }; memoryMiB: { budget: number; used: number } };
+  /** Pools this host cannot hold (hardware requirements or shapes), with every reason. */
+  refusedPools?: { name: string; problems: string[] }[];
+  capacity: {
+    vcpus: { budget: number; used: number };
+    memoryMiB: { budget: number; used: number };
+    hugepagesMiB?: { budget: number; used: number };
+    diskGiB?: { budget: number; used: number };
+  };
+  /** The host's hardware as read at start; null when not read. */
+  hostFacts?: FactsStatus | null;
   vms: VmStatus[];
   recentJobs: JobStatus[];
   /** Failure reasons over the recent history window. */
@@ -109,6 +123,7 @@ export function buildStatus(input: {
   used: Resources;
   records: readonly VmRecord[];
   history: readonly HistoryEntry[];
+  hardware?: HostHardware;
 }): StatusDocument {
   const { config, health } = input;
   const byName = new Map(input.pools.map((p) => [p.pool, p]));
@@ -147,12 +162,18 @@ export function buildStatus(input: {
         consecutiveFailures: plan?.consecutiveFailures ?? 0,
         backoffUntil: iso(plan?.backoffUntil),
         held: plan?.held ?? null,
+        arch: guestArch(pool),
+        emulated: input.hardware ? isEmulated(pool, input.hardware.facts.arch) : false,
       };
     }),
+    refusedPools: (input.hardware?.refused ?? []).map((r) => ({ name: r.pool, problems: r.problems })),
     capacity: {
       vcpus: { budget: config.host.vcpus, used: input.used.vcpus },
       memoryMiB: { budget: config.host.memoryMiB, used: input.used.memoryMiB },
+      ...(config.host.hugepagesMiB !== undefined ? { hugepagesMiB: { budget: config.host.hugepagesMiB, used: input.used.hugepagesMiB ?? 0 } } : {}),
+      ...(config.host.diskGiB !== undefined ? { diskGiB: { budget: config.host.diskGiB, used: input.used.diskGiB ?? 0 } } : {}),
     },
+    hostFacts: input.hardware ? factsStatus(input.hardware.facts) : null,
     vms: input.records.map((r) => {
       const vm: VmStatus = { name: r.name, pool: r.pool, phase: r.phase, times: r.times };
       if (r.runnerId !== undefined) vm.runnerId = r.runnerId;

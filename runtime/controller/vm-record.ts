@@ -111,6 +111,8 @@ export interface VmRecord {
     /** A refused job's run was cancelled and its status set; only the registration is left to remove. */
     runEnded?: boolean;
   };
+  /** Pinned host cores this VM holds exclusively, and their NUMA node (`vm-shape.ts`). */
+  placement?: { cores: number[]; numaNode?: number };
 }
 
 /** How a VM's life ended, as counted in metrics and history. */

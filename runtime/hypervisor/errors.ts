@@ -27,6 +27,13 @@ export class OverlayError extends Error {
   }
 }
 
+/** An overlay's virtual size: whole GiB, at least 1 (both adapters refuse anything else alike). */
+export function checkOverlaySize(sizeGiB: number | undefined): void {
+  if (sizeGiB !== undefined && (!Number.isInteger(sizeGiB) || sizeGiB < 1)) {
+    throw new OverlayError(`overlay size must be a whole number of GiB >= 1, got ${sizeGiB}`);
+  }
+}
+
 export class SecretFileError extends Error {
   constructor(message: string) {
     super(message);

@@ -141,6 +141,12 @@ export const metricCatalog = {
     help: "The guard's rounds, by result (ok; failed, e.g. GitHub unreachable).",
     labels: ["result"],
   },
+  hostFacts: {
+    name: "runner_fleet_host_facts",
+    kind: "gauge",
+    help: "The host's hardware as read at start (fact: cpu_cores, memory_mib, numa_nodes, iommu_groups, gpus, hugepages_mib) and pools_refused: pools this host cannot hold.",
+    labels: ["fact"],
+  },
   up: {
     name: "runner_fleet_controller_up",
     kind: "gauge",

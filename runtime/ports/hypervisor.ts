@@ -33,6 +33,27 @@ export interface DomainMetadata {
   createdAt: string;
 }
 
+/**
+ * How a VM is shaped beyond vCPUs and memory (a pool's shape, placed on this host's cores):
+ * rendered by `runtime/hypervisor/libvirt/shape-xml.ts`. Every field is optional.
+ */
+export interface VmShapeSpec {
+  /** Guest arch (default x86_64). */
+  arch?: "x86_64" | "aarch64";
+  /** Run under TCG whatever the adapter's domain type: the guest's arch differs from the host's. */
+  emulated?: boolean;
+  /** vCPU i runs on host core pinnedCores[i] only (exclusive to this VM). */
+  pinnedCores?: number[];
+  /** Host cores the vCPUs of an unpinned VM may run on (keeps it off pinned pools' cores). */
+  cpuset?: number[];
+  /** The host NUMA node the VM's memory must come from (its pinned cores are on it). */
+  numaNode?: number;
+  memoryLimitMiB?: number;
+  hugepages?: boolean;
+  /** PCI devices passed through with VFIO; `managed`: libvirt binds them to vfio-pci itself. */
+  hostdevs?: { pci: string; managed: boolean }[];
+}
+
 export interface DomainSpec {
   /** Unique name; equal to the runner's name in GitHub. */
   name: string;
@@ -59,6 +80,7 @@ export interface DomainSpec {
    * that get their JIT config through fw_cfg need none.
    */
   jobChannel?: string;
+  shape?: VmShapeSpec;
 }
 
 export type DomainState = "running" | "shutoff" | "paused" | "crashed" | "other";
@@ -108,8 +130,11 @@ export interface Hypervisor {
    */
   restoreDomain(stateFile: string, spec: DomainSpec): Promise<void>;
 
-  /** Creates a qcow2 overlay at `path` backed by `base`. Fails if `path` exists. */
-  createOverlay(base: string, path: string): Promise<void>;
+  /**
+   * Creates a qcow2 overlay at `path` backed by `base`. Fails if `path` exists. `sizeGiB`: the
+   * virtual size the guest sees (default: the base's).
+   */
+  createOverlay(base: string, path: string, options?: { sizeGiB?: number }): Promise<void>;
   /** Overlays in `dir` whose file name starts with `prefix`. */
   listOverlays(dir: string, prefix: string): Promise<VolumeInfo[]>;
   /** Removes an overlay. Succeeds if missing. */

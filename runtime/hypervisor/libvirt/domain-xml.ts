@@ -6,6 +6,7 @@ import type { DomainMetadata, DomainSpec, NetworkAttachment } from "../../ports/
 import { validateDomainSpec } from "../spec-validation.ts";
 import { renderJobChannel } from "./job-channel-xml.ts";
 import { escapeXml, unescapeXml } from "./xml-text.ts";
+import { domainTypeOf, renderCpu, renderFeatures, renderHostdevs, renderOsType, renderTuning, renderVcpu, validateShape } from "./shape-xml.ts";
 
 /** Namespace of the controller's bookkeeping element inside `<metadata>`. */
 export const metadataNamespace = "https://runner-fleet.dev/xmlns/domain/1";
@@ -31,7 +32,8 @@ const x = escapeXml;
 
 export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}): string {
   validateDomainSpec(spec);
-  const domainType = options.domainType ?? defaultDomainXmlOptions.domainType;
+  validateShape(spec);
+  const domainType = domainTypeOf(spec.shape, options.domainType ?? defaultDomainXmlOptions.domainType);
   const machine = options.machine ?? defaultDomainXmlOptions.machine;
 
   const lines: string[] = [];
@@ -44,10 +46,10 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`    ${renderMetadataElement(spec.metadata)}`);
   lines.push(`  </metadata>`);
   lines.push(`  <memory unit='MiB'>${spec.memoryMiB}</memory>`);
-  lines.push(`  <vcpu placement='static'>${spec.vcpus}</vcpu>`);
+  lines.push(renderVcpu(spec), ...renderTuning(spec.shape));
 
   lines.push(`  <os>`);
-  lines.push(`    <type arch='x86_64' machine='${x(machine)}'>hvm</type>`);
+  lines.push(renderOsType(spec.shape, machine));
   if (spec.boot.kind === "kernel") {
     lines.push(`    <kernel>${x(spec.boot.kernel)}</kernel>`);
     lines.push(`    <initrd>${x(spec.boot.initrd)}</initrd>`);
@@ -64,9 +66,8 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
     lines.push(`  </sysinfo>`);
   }
   // fw_cfg entries need ACPI; the guest's `poweroff -f` uses it too.
-  lines.push(`  <features><acpi/></features>`);
-  // Under TCG `max` is every CPU feature QEMU can emulate; with KVM, the host's own CPU.
-  lines.push(domainType === "kvm" ? `  <cpu mode='host-passthrough' check='none'/>` : `  <cpu mode='maximum' check='none'/>`);
+  lines.push(renderFeatures(spec.shape));
+  lines.push(renderCpu(spec.shape, domainType));
   lines.push(`  <clock offset='utc'/>`);
   // One job per VM: any way the guest stops ends the domain, so the controller sees it shut off.
   lines.push(`  <on_poweroff>destroy</on_poweroff>`);
@@ -81,6 +82,7 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`      <target dev='vda' bus='virtio'/>`);
   lines.push(`    </disk>`);
   lines.push(...renderLibvirtInterface(spec.network, spec.mac));
+  lines.push(...renderHostdevs(spec.shape));
   lines.push(`    <serial type='file'>`);
   lines.push(`      <source path='${x(spec.serialLog)}'/>`);
   lines.push(`      <target port='0'/>`);

@@ -236,8 +236,9 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
       }
     },
 
-    createOverlay(base, path) {
+    createOverlay(base, path, overlay = {}) {
       return createQcow2Overlay(base, path, {
+        ...overlay,
         binary: options.qemuImgBinary,
         baseFormat: options.baseFormat,
         timeoutMs: options.timeoutMs,

@@ -1,7 +1,7 @@
 /** qcow2 overlays with qemu-img (execFile, no shell). */
 import { open, rm } from "node:fs/promises";
 import { isAbsolute } from "node:path";
-import { OverlayError } from "../errors.ts";
+import { checkOverlaySize, OverlayError } from "../errors.ts";
 import { CommandError, runCommand } from "./run-command.ts";
 
 /**
@@ -12,8 +12,9 @@ import { CommandError, runCommand } from "./run-command.ts";
 export async function createQcow2Overlay(
   base: string,
   path: string,
-  options: { binary?: string; baseFormat?: string; timeoutMs?: number } = {},
+  options: { binary?: string; baseFormat?: string; timeoutMs?: number; sizeGiB?: number } = {},
 ): Promise<void> {
+  checkOverlaySize(options.sizeGiB);
   if (!isAbsolute(base)) throw new OverlayError(`overlay base must be an absolute path: ${base}`);
   if (!isAbsolute(path)) throw new OverlayError(`overlay path must be an absolute path: ${path}`);
   try {
@@ -27,7 +28,7 @@ export async function createQcow2Overlay(
   try {
     await runCommand(
       options.binary ?? "qemu-img",
-      ["create", "-q", "-f", "qcow2", "-F", options.baseFormat ?? "qcow2", "-b", base, path],
+      ["create", "-q", "-f", "qcow2", "-F", options.baseFormat ?? "qcow2", "-b", base, path, ...(options.sizeGiB ? [`${options.sizeGiB}G`] : [])],
       { timeoutMs: options.timeoutMs ?? 60_000 },
     );
   } catch (error) {

@@ -9,7 +9,7 @@ import { appendFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute } from "node:path";
 import type { DomainInfo, DomainSpec, DomainState, Hypervisor, HypervisorEvent, VolumeInfo } from "../../ports/hypervisor.ts";
-import { DomainNotFoundError, DomainStateError, OverlayError } from "../errors.ts";
+import { checkOverlaySize, DomainNotFoundError, DomainStateError, OverlayError } from "../errors.ts";
 import { sendOverJobChannel } from "../job-channel-client.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
 import { serveMemoryChannel, type MemoryChannel } from "./memory-channel.ts";
@@ -202,7 +202,8 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
       await this.undefineDomain(name);
     },
 
-    async createOverlay(base, path) {
+    async createOverlay(base, path, options = {}) {
+      checkOverlaySize(options.sizeGiB);
       if (!isAbsolute(base)) throw new OverlayError(`overlay base must be an absolute path: ${base}`);
       if (!isAbsolute(path)) throw new OverlayError(`overlay path must be an absolute path: ${path}`);
       if (overlays.has(path) || (await stat(path).catch(() => undefined))) throw new OverlayError(`overlay already exists: ${path}`);
