@@ -11,6 +11,7 @@ const fleet = new Fleet("runner-fleet", {
 });
 
 export const hosts = fleet.hosts;
+export const hostFacts = fleet.hostFacts;
 export const runnerGroupId = fleet.runnerGroupId;
 export const routingVariables = fleet.routingVariables;
 export const labelSet = fleet.labelSet;

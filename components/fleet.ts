@@ -12,6 +12,7 @@ import { buildDashboard } from "./dashboard.ts";
 import { githubProviderArgs } from "./github-provider.ts";
 import { Host } from "./host.ts";
 import type { HostCoordination, HostSummary } from "./host.ts";
+import type { HostFactsOutput } from "./host-facts.ts";
 import { fleetLabelSet, poolLabelSets } from "./labels.ts";
 import { componentTypes } from "./resource-types.ts";
 import { Routing, routingVariables } from "./routing.ts";
@@ -59,6 +60,8 @@ export function repositoryResourceName(repository: string): string {
 
 export class Fleet extends pulumi.ComponentResource {
   readonly hosts: HostSummary[];
+  /** Per host: its hardware facts and refused pools, from its controller's /status (components/host-facts.ts). */
+  readonly hostFacts: Record<string, pulumi.Output<HostFactsOutput | null>>;
   readonly runnerGroupId: pulumi.Output<number>;
   readonly routingVariables: Record<string, string>;
   readonly labelSet: string[];
@@ -104,6 +107,7 @@ export class Fleet extends pulumi.ComponentResource {
       );
     });
     this.hosts = hosts.map((host) => host.summary);
+    this.hostFacts = Object.fromEntries(hosts.map((host) => [host.summary.name, host.hostFacts]));
     this.adminTokens = pulumi.secret(tokens);
 
     const webhook = config.webhook;

@@ -12,6 +12,7 @@ import type { ControllerBundle } from "./controller-bundle.ts";
 import { renderControllerConfig, serializeControllerConfig } from "./controller-config-file.ts";
 import { hostProvisioning } from "./host-provisioning.ts";
 import { hostUrls } from "./host-urls.ts";
+import { hostFactsFromStatus, renderFactsCommand, type HostFactsOutput } from "./host-facts.ts";
 import { imageRecipe } from "./image-recipe.ts";
 import { poolLabels } from "./labels.ts";
 import { clientRootCertRemove, renderClientRootCertScript } from "./coordinator-scripts.ts";
@@ -79,6 +80,8 @@ export function sshConnection(host: HostSettings): command.types.input.remote.Co
 export class Host extends pulumi.ComponentResource {
   readonly summary: HostSummary;
   readonly baseImage: BaseImage;
+  /** The host's hardware and refused pools, read from the controller's /status after each restart. */
+  readonly hostFacts: pulumi.Output<HostFactsOutput | null>;
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentTypes.host, name, {}, opts);
@@ -151,16 +154,19 @@ export class Host extends pulumi.ComponentResource {
         ]
       : [];
     const unitsCommand = new command.remote.Command(`${name}-units`, { connection, ...steps.units }, child([packages, bundle]));
-    new command.remote.Command(
+    // Restart when the code, the config or the units change; the config's hash stays secret.
+    const restartTriggers = [args.bundle.sha256, pulumi.secret(secretConfig.apply(sha256)), sha256(steps.units.stdin!)];
+    const restart = new command.remote.Command(
       `${name}-restart`,
-      {
-        connection,
-        ...steps.restart,
-        // Restart when the code, the config or the units change; the config's hash stays secret.
-        triggers: [args.bundle.sha256, pulumi.secret(secretConfig.apply(sha256)), sha256(steps.units.stdin!)],
-      },
+      { connection, ...steps.restart, triggers: restartTriggers },
       child([bundle, config, unitsCommand, network, this.baseImage, ...coordinatorCa, ...(coordination?.ready ? [coordination.ready] : [])]),
     );
+    const facts = new command.remote.Command(
+      `${name}-facts`,
+      { connection, create: renderFactsCommand(hostUrls(host, fleet.webhook?.path ?? "/webhook").localHealthUrl), triggers: restartTriggers },
+      child([restart]),
+    );
+    this.hostFacts = facts.stdout.apply(hostFactsFromStatus);
 
     this.summary = hostSummary(host, fleet);
     this.registerOutputs({

@@ -2,7 +2,12 @@
 # Builds the lab guest image from Debian packages only (run as root, after
 # scripts/setup-machine.sh):
 #
-#   guest/build-image.sh [OUTDIR]        default OUTDIR: /var/lib/runner-fleet/images/lab
+#   guest/build-image.sh [--arch amd64|arm64] [OUTDIR]
+#       default OUTDIR: /var/lib/runner-fleet/images/lab (amd64), /var/lib/runner-fleet/images/lab-arm64
+#
+# --arch arm64 builds an aarch64 guest from Debian's arm64 packages on any host: the packages are
+# only unpacked (debootstrap --foreign, dpkg-deb -x), never run, so no arm64 emulation is needed
+# to build it; the guest runs under QEMU's `virt` machine (TCG on x86_64 hosts).
 #
 # Produces, each under a content-addressed name with a plain-named symlink to the newest:
 # OUTDIR/vmlinux (the uncompressed ELF kernel: boots ~3 s faster under TCG than the bzImage),
@@ -23,15 +28,25 @@ set -euo pipefail
 
 readonly HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly REPO="$(dirname "${HERE}")"
-readonly OUTDIR="$(realpath -m "${1:-/var/lib/runner-fleet/images/lab}")"
+ARCH=amd64
+if [[ ${1:-} == --arch ]]; then
+  ARCH="${2:-}"
+  shift 2
+fi
+[[ ${ARCH} == amd64 || ${ARCH} == arm64 ]] || { echo "build-image: error: --arch must be amd64 or arm64, got '${ARCH}'" >&2; exit 2; }
+readonly ARCH
+readonly DEFAULT_OUTDIR="/var/lib/runner-fleet/images/lab$([[ ${ARCH} == arm64 ]] && echo -arm64)"
+readonly OUTDIR="$(realpath -m "${1:-${DEFAULT_OUTDIR}}")"
 readonly CACHE="${RF_IMAGE_CACHE:-/var/cache/runner-fleet/guest-image}"
 readonly SUITE="bookworm"
 readonly ROOTFS_SIZE="${RF_ROOTFS_SIZE:-4G}"
-readonly KERNEL_FLAVOUR="${RF_KERNEL_FLAVOUR:-amd64}"
+readonly KERNEL_FLAVOUR="${RF_KERNEL_FLAVOUR:-${ARCH}}"
 # Node 18 for the agent, busybox-static for networking and poweroff, util-linux's setpriv is in
 # minbase already.
 readonly ROOTFS_PACKAGES="nodejs,busybox-static"
-readonly CMDLINE_BASE="console=ttyS0 root=/dev/vda rw quiet panic=-1"
+# The first serial port: the 8250 UART on x86, the PL011 on QEMU's arm `virt` machine.
+readonly CONSOLE="$([[ ${ARCH} == arm64 ]] && echo ttyAMA0 || echo ttyS0)"
+readonly CMDLINE_BASE="console=${CONSOLE} root=/dev/vda rw quiet panic=-1"
 readonly CMDLINE="${CMDLINE_BASE} rf.net=static:10.0.2.15/24:10.0.2.2"
 readonly CMDLINE_DHCP="${CMDLINE_BASE} rf.net=dhcp"
 
@@ -76,7 +91,25 @@ MIRROR="${RF_DEBIAN_MIRROR:-$(detect_mirror || true)}"
 [[ -n ${MIRROR} ]] || die "no ${SUITE} mirror found in /etc/apt; set RF_DEBIAN_MIRROR"
 readonly MIRROR
 
-candidate() { apt-cache policy "$1" | awk '/Candidate:/ { print $2; exit }'; }
+# apt for the guest's arch. For a foreign arch, a private apt state (its own sources and lists
+# under the cache) so the machine's apt configuration is left alone.
+APT_OPTS=()
+if [[ ${ARCH} != "$(dpkg --print-architecture)" ]]; then
+  APT_DIR="${CACHE}/apt-${ARCH}"
+  mkdir -p "${APT_DIR}/lists/partial" "${APT_DIR}/cache/archives/partial" "${APT_DIR}/etc/preferences.d"
+  printf 'deb [arch=%s] %s %s main\n' "${ARCH}" "${MIRROR}" "${SUITE}" >"${APT_DIR}/etc/sources.list"
+  : >"${APT_DIR}/status"
+  APT_OPTS=(-o "APT::Architecture=${ARCH}" -o "APT::Architectures=${ARCH}" -o "Dir::State::Lists=${APT_DIR}/lists"
+    -o "Dir::State::status=${APT_DIR}/status" -o "Dir::Cache=${APT_DIR}/cache" -o "Dir::Etc::SourceList=${APT_DIR}/etc/sources.list"
+    -o "Dir::Etc::SourceParts=-" -o "Dir::Etc::PreferencesParts=${APT_DIR}/etc/preferences.d")
+  # Refreshed once a day: the package versions are part of the inputs hash.
+  if [[ -z $(find "${APT_DIR}/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 -print -quit) ]]; then
+    step "apt: ${ARCH} package lists from ${MIRROR}"
+    apt-get -q "${APT_OPTS[@]}" update >/dev/null || die "apt-get update for ${ARCH} failed"
+  fi
+fi
+
+candidate() { apt-cache "${APT_OPTS[@]}" policy "$1" | awk '/Candidate:/ { print $2; exit }'; }
 
 # --- inputs --------------------------------------------------------------------------------------
 if [[ -n ${RF_AGENT_BUNDLE:-} ]]; then
@@ -87,7 +120,7 @@ else
 fi
 [[ -f ${AGENT_BUNDLE} ]] || die "agent bundle ${AGENT_BUNDLE} is missing"
 
-KERNEL_PACKAGE=$(apt-cache depends "linux-image-${KERNEL_FLAVOUR}" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+KERNEL_PACKAGE=$(apt-cache "${APT_OPTS[@]}" depends "linux-image-${KERNEL_FLAVOUR}" | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 [[ -n ${KERNEL_PACKAGE} ]] || die "cannot resolve linux-image-${KERNEL_FLAVOUR} to a kernel package (apt-get update?)"
 KERNEL_VERSION=$(candidate "${KERNEL_PACKAGE}")
 KERNEL_RELEASE="${KERNEL_PACKAGE#linux-image-}"
@@ -95,14 +128,14 @@ BUSYBOX_VERSION=$(candidate busybox-static)
 [[ -n ${KERNEL_VERSION} && -n ${BUSYBOX_VERSION} ]] || die "kernel or busybox-static not available from apt"
 
 # Everything the debootstrap result depends on: a change builds a fresh one.
-ROOTFS_KEY=$(printf '%s\n' "v1" "${SUITE}" "${MIRROR}" "${ROOTFS_PACKAGES}" "$(debootstrap --version 2>/dev/null)" |
+ROOTFS_KEY=$(printf '%s\n' "v1" "$([[ ${ARCH} == amd64 ]] || echo "${ARCH}")" "${SUITE}" "${MIRROR}" "${ROOTFS_PACKAGES}" "$(debootstrap --version 2>/dev/null)" |
   sha256sum | cut -c1-16)
 INPUTS_HASH=$(
   {
     sha256sum "${HERE}/build-image.sh" "${HERE}/initramfs-init" "${HERE}/guest-init" "${HERE}/udhcpc.script" \
       "${HERE}/modules.txt" "${AGENT_BUNDLE}" | cut -d' ' -f1
     printf '%s\n' "${KERNEL_PACKAGE}=${KERNEL_VERSION}" "busybox-static=${BUSYBOX_VERSION}" "${ROOTFS_KEY}" \
-      "${ROOTFS_SIZE}" "${CMDLINE}"
+      "${ROOTFS_SIZE}" "${CMDLINE}" "${ARCH}"
   } | sha256sum | cut -c1-64
 )
 
@@ -119,10 +152,10 @@ trap 'rm -rf "${WORK}"' EXIT
 
 download() { # package version -> path of the .deb in the cache
   local package=$1 version=$2 deb
-  deb=$(find "${CACHE}/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" -print -quit)
+  deb=$(find "${CACHE}/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_${ARCH}.deb" -print -quit)
   if [[ -z ${deb} ]]; then
-    (cd "${CACHE}/debs" && apt-get download -q -o APT::Sandbox::User=root "${package}=${version}" >/dev/null)
-    deb=$(find "${CACHE}/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" -print -quit)
+    (cd "${CACHE}/debs" && apt-get download -q "${APT_OPTS[@]}" -o APT::Sandbox::User=root "${package}=${version}" >/dev/null)
+    deb=$(find "${CACHE}/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_${ARCH}.deb" -print -quit)
   fi
   [[ -n ${deb} ]] || die "could not download ${package}=${version}"
   echo "${deb}"
@@ -164,7 +197,16 @@ if [[ ! -f ${KERNEL_DIR}/.complete ]]; then
   rm -rf "${KERNEL_DIR}"
   mkdir -p "${KERNEL_DIR}/pkg"
   dpkg-deb -x "$(download "${KERNEL_PACKAGE}" "${KERNEL_VERSION}")" "${KERNEL_DIR}/pkg"
-  extract_vmlinux "${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}" "${KERNEL_DIR}/vmlinux"
+  if [[ ${ARCH} == arm64 ]]; then
+    # Debian's arm64 vmlinuz is the plain Image QEMU boots (older builds gzip it).
+    if [[ $(od -An -tx1 -N2 "${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}" | tr -d ' ') == 1f8b ]]; then
+      gzip -dc "${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}" >"${KERNEL_DIR}/vmlinux"
+    else
+      cp "${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}" "${KERNEL_DIR}/vmlinux"
+    fi
+  else
+    extract_vmlinux "${KERNEL_DIR}/pkg/boot/vmlinuz-${KERNEL_RELEASE}" "${KERNEL_DIR}/vmlinux"
+  fi
   depmod -b "${KERNEL_DIR}/pkg" "${KERNEL_RELEASE}"
   touch "${KERNEL_DIR}/.complete"
 else
@@ -196,16 +238,42 @@ find "${INITRAMFS}" -exec touch -h -d @0 {} +
   >"${WORK}/initrd.img"
 
 # --- root filesystem ---------------------------------------------------------------------------------
+# A rootfs of a foreign arch without running any of it: debootstrap's first stage resolves and
+# downloads the package set and unpacks the required ones; the rest are unpacked here. No
+# maintainer script runs, so what they would make is made here: the accounts (base-passwd's
+# masters plus the runner user) and the dynamic linker's cache is left out (glibc searches
+# Debian's multiarch directories by default).
+foreign_rootfs() {
+  local target=$1 deb
+  debootstrap --foreign --arch="${ARCH}" --variant=minbase --include="${ROOTFS_PACKAGES}" "${SUITE}" "${target}" "${MIRROR}" \
+    >"${WORK}/debootstrap.log" 2>&1 || {
+    tail -20 "${WORK}/debootstrap.log" >&2
+    die "debootstrap --foreign failed"
+  }
+  for deb in "${target}"/var/cache/apt/archives/*.deb; do dpkg-deb -x "${deb}" "${target}"; done
+  dpkg-deb -f "$(ls "${target}"/var/cache/apt/archives/nodejs_*.deb)" Version >"${target}/.nodejs-version"
+  rm -rf "${target}/debootstrap"
+  cp "${target}/usr/share/base-passwd/passwd.master" "${target}/etc/passwd"
+  cp "${target}/usr/share/base-passwd/group.master" "${target}/etc/group"
+  echo "runner:x:1000:1000::/home/runner:/bin/sh" >>"${target}/etc/passwd"
+  echo "runner:x:1000:" >>"${target}/etc/group"
+  install -d -m 0755 -o 1000 -g 1000 "${target}/home/runner"
+}
+
 ROOTFS_CACHE="${CACHE}/rootfs-${ROOTFS_KEY}"
 if [[ ! -f ${ROOTFS_CACHE}/.complete ]]; then
   step "rootfs: debootstrap --variant=minbase ${SUITE} from ${MIRROR} (+ ${ROOTFS_PACKAGES}); cached afterwards"
   rm -rf "${ROOTFS_CACHE}"
-  debootstrap --variant=minbase --include="${ROOTFS_PACKAGES}" "${SUITE}" "${ROOTFS_CACHE}.tmp" "${MIRROR}" \
-    >"${WORK}/debootstrap.log" 2>&1 || {
-    tail -20 "${WORK}/debootstrap.log" >&2
-    die "debootstrap failed"
-  }
-  chroot "${ROOTFS_CACHE}.tmp" useradd --create-home --uid 1000 --user-group --shell /bin/sh runner
+  if [[ ${ARCH} == "$(dpkg --print-architecture)" ]]; then
+    debootstrap --variant=minbase --include="${ROOTFS_PACKAGES}" "${SUITE}" "${ROOTFS_CACHE}.tmp" "${MIRROR}" \
+      >"${WORK}/debootstrap.log" 2>&1 || {
+      tail -20 "${WORK}/debootstrap.log" >&2
+      die "debootstrap failed"
+    }
+    chroot "${ROOTFS_CACHE}.tmp" useradd --create-home --uid 1000 --user-group --shell /bin/sh runner
+  else
+    foreign_rootfs "${ROOTFS_CACHE}.tmp"
+  fi
   # Nothing in the guest reads docs, manuals, translations or apt's package lists.
   rm -rf "${ROOTFS_CACHE}.tmp"/usr/share/{doc,man,info,locale}/* "${ROOTFS_CACHE}.tmp"/var/lib/apt/lists/* \
     "${ROOTFS_CACHE}.tmp"/var/cache/apt/*.bin "${ROOTFS_CACHE}.tmp"/var/cache/apt/archives/*.deb
@@ -222,7 +290,12 @@ rm -f "${ROOTFS}/.complete"
 install -D -m 0755 "${HERE}/guest-init" "${ROOTFS}/sbin/runner-fleet-init"
 install -D -m 0755 "${HERE}/udhcpc.script" "${ROOTFS}/usr/share/runner-fleet/udhcpc.script"
 install -D -m 0644 "${AGENT_BUNDLE}" "${ROOTFS}/opt/runner-fleet/guest-agent.cjs"
-NODE_VERSION=$(chroot "${ROOTFS}" dpkg-query -W -f='${Version}' nodejs)
+if [[ -f ${ROOTFS}/.nodejs-version ]]; then
+  NODE_VERSION=$(cat "${ROOTFS}/.nodejs-version")
+  rm -f "${ROOTFS}/.nodejs-version"
+else
+  NODE_VERSION=$(chroot "${ROOTFS}" dpkg-query -W -f='${Version}' nodejs)
+fi
 
 step "base image: ext4 (${ROOTFS_SIZE}, no journal: the overlay is thrown away) -> qcow2"
 truncate -s "${ROOTFS_SIZE}" "${WORK}/root.raw"
@@ -260,7 +333,7 @@ M_VMLINUX="${PUBLISHED[vmlinux]}" M_INITRD="${PUBLISHED[initrd]}" M_BASE="${PUBL
   M_OUTDIR="${OUTDIR}" M_INPUTS_HASH="${INPUTS_HASH}" M_KERNEL_PACKAGE="${KERNEL_PACKAGE}" \
   M_KERNEL_VERSION="${KERNEL_VERSION}" M_KERNEL_RELEASE="${KERNEL_RELEASE}" M_BUSYBOX_VERSION="${BUSYBOX_VERSION}" \
   M_NODE_VERSION="${NODE_VERSION}" M_MIRROR="${MIRROR}" M_SUITE="${SUITE}" M_ROOTFS_SIZE="${ROOTFS_SIZE}" \
-  M_CMDLINE="${CMDLINE}" M_CMDLINE_DHCP="${CMDLINE_DHCP}" M_BUILD_MS="$((($(date +%s%N) - started_ns) / 1000000))" \
+  M_CMDLINE="${CMDLINE}" M_CMDLINE_DHCP="${CMDLINE_DHCP}" M_ARCH="${ARCH}" M_BUILD_MS="$((($(date +%s%N) - started_ns) / 1000000))" \
   M_MODULES="$(tr '\n' ' ' <"${INITRAMFS}/modules.load")" \
   node -e '
     const { statSync, writeFileSync, renameSync } = require("node:fs");
@@ -268,6 +341,7 @@ M_VMLINUX="${PUBLISHED[vmlinux]}" M_INITRD="${PUBLISHED[initrd]}" M_BASE="${PUBL
     const artifact = (path, sha256) => ({ path, bytes: statSync(path).size, sha256 });
     const manifest = {
       inputsHash: e.M_INPUTS_HASH,
+      arch: e.M_ARCH,
       builtAt: new Date().toISOString(),
       buildSeconds: Number(e.M_BUILD_MS) / 1000,
       kernel: { package: e.M_KERNEL_PACKAGE, version: e.M_KERNEL_VERSION, release: e.M_KERNEL_RELEASE },

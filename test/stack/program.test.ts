@@ -59,7 +59,7 @@ describe("the dev stack under mocks", () => {
         `${t.runnerGroup} runner-fleet-group`,
         ...repoVars,
         `${t.organizationWebhook} runner-fleet-webhook-hv1`,
-        ...["packages", "storage", "network", "image", "config", "units", "restart"].map((c) => `${t.remoteCommand} ${host}-${c}`),
+        ...["packages", "storage", "network", "image", "config", "units", "restart", "facts"].map((c) => `${t.remoteCommand} ${host}-${c}`),
         `${t.copyToRemote} ${host}-bundle`,
       ].sort(),
     );
@@ -137,7 +137,7 @@ describe("the dev stack under mocks", () => {
 
   it("connects to the host over SSH with the pinned host key and the secret key", () => {
     const commands = recorder.custom().filter((r) => r.type.startsWith("command:"));
-    expect(commands).toHaveLength(8);
+    expect(commands).toHaveLength(9);
     for (const command of commands) {
       expect(isSecretWrapped(command.inputs.connection), command.name).toBe(true);
       const connection = reveal<Connection>(command.inputs.connection);

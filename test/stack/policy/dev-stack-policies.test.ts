@@ -70,7 +70,7 @@ describe("the policy pack over declared stacks", () => {
     await runProgram(config, devRepositories);
     const found = await runPack();
     expect(Object.keys(found).sort()).toEqual(["pat-is-break-glass", "ssh-host-key-pinned"]);
-    expect(found["ssh-host-key-pinned"]).toHaveLength(8);
+    expect(found["ssh-host-key-pinned"]).toHaveLength(9);
   });
 
   it("advises when the pools' ceilings overcommit the host", async () => {
