@@ -103,7 +103,7 @@ if [[ ${ARCH} != "$(dpkg --print-architecture)" ]]; then
     -o "Dir::State::status=${APT_DIR}/status" -o "Dir::Cache=${APT_DIR}/cache" -o "Dir::Etc::SourceList=${APT_DIR}/etc/sources.list"
     -o "Dir::Etc::SourceParts=-" -o "Dir::Etc::PreferencesParts=${APT_DIR}/etc/preferences.d")
   # Refreshed once a day: the package versions are part of the inputs hash.
-  if [[ -z $(find "${APT_DIR}/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 -print -quit) ]]; then
+  if [[ -z $(find "${APT_DIR}/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit) ]]; then
     step "apt: ${ARCH} package lists from ${MIRROR}"
     apt-get -q "${APT_OPTS[@]}" update >/dev/null || die "apt-get update for ${ARCH} failed"
   fi
