@@ -7,6 +7,7 @@ import type { GitHub } from "../ports/github.ts";
 import type { Hypervisor } from "../ports/hypervisor.ts";
 import type { ConsoleReader } from "./console-reader.ts";
 import type { HostHardware } from "./host-admission.ts";
+import type { FleetHooks } from "./fleet-link.ts";
 import type { HistoryStore } from "./history-store.ts";
 import type { RecordStore } from "./record-store.ts";
 
@@ -22,4 +23,6 @@ export interface ControllerContext {
   logger: Logger;
   /** The host's facts and the pools refused at start (absent in tests that skip admission). */
   hardware?: HostHardware;
+  /** Set in a coordinated fleet (docs/coordination.md): fencing before provisioning steps, and how VMs ended. */
+  fleet?: FleetHooks;
 }

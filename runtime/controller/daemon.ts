@@ -5,6 +5,7 @@
 import { chmod, mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { ControllerConfig } from "../config/controller-config.ts";
+import { coordinationFor, coordinationVersion } from "../coordination/from-config.ts";
 import { gitHubFor } from "../github/from-config.ts";
 import { startGuardLoop, type GuardLoop } from "../guard/guard-loop.ts";
 import { hypervisorFor } from "../hypervisor/from-config.ts";
@@ -14,10 +15,12 @@ import { createMetrics, type Metrics } from "../observability/metrics.ts";
 import { systemClock, type Clock } from "../ports/clock.ts";
 import type { GitHub } from "../ports/github.ts";
 import type { Hypervisor } from "../ports/hypervisor.ts";
+import type { Coordination } from "../ports/coordination.ts";
 import { ConsoleReader } from "./console-reader.ts";
 import { watchConsoles } from "./console-watch.ts";
 import type { ControllerContext } from "./context.ts";
 import { DemandTracker } from "./demand-tracker.ts";
+import { FleetLink } from "./fleet-link.ts";
 import { clearDrainFlag, setDrainFlag } from "./drain-flag.ts";
 import { assessHealth } from "./health.ts";
 import { HistoryStore } from "./history-store.ts";
@@ -46,6 +49,8 @@ export interface ControllerOptions {
   github?: GitHub;
   /** Where the host's hardware facts come from (default: /proc and /sys). */
   facts?: HostFactsSource;
+  /** A coordinator shared with other controllers in this process (tests, the in-process lab) instead of the config's. */
+  coordination?: Coordination;
   metrics?: Metrics;
   reconciler?: ReconcilerOptions;
 }
@@ -96,7 +101,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
   };
   await context.records.init();
   const demand = new DemandTracker();
-  const reconciler = new Reconciler(context, demand, { judgeRun: createTrustCheck(github), ...options.reconciler });
+  const fleet = fleetLinkFor(options, context, demand, () => reconciler.kick());
+  if (fleet) context.fleet = fleet;
+  const reconciler: Reconciler = new Reconciler(context, demand, { judgeRun: createTrustCheck(github), ...options.reconciler, ...(fleet ? { fleet } : {}) });
   reconciler.health.setupProblems.push(...hardwareProblems);
   // The setup check before the first pass: it also exchanges the App's installation token, so
   // the first VM does not wait for that. GitHub being slow or down must not hold the start up.
@@ -152,6 +159,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   const close = async () => {
     await guard?.stop();
+    await fleet?.close();
     unwatchHypervisor();
     unwatchConsoles();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -177,6 +185,15 @@ export async function startController(options: ControllerOptions): Promise<Runni
       await close();
     },
   };
+}
+
+/** The link to the fleet's coordinator, when the config names one (or a test shares one); none for a host alone. */
+function fleetLinkFor(options: ControllerOptions, context: ControllerContext, demand: DemandTracker, kick: () => void): FleetLink | undefined {
+  const { config, logger } = options;
+  const shared = options.coordination;
+  if (!shared && !config.coordination) return undefined;
+  const connect = shared ? () => Promise.resolve(shared) : coordinationFor(config.coordination!, logger, config.host.name);
+  return new FleetLink({ config, connect, demand, clock: context.clock, logger, version: coordinationVersion, onUpdate: kick });
 }
 
 /**

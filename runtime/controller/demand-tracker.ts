@@ -58,6 +58,11 @@ export class DemandTracker {
     return [...this.queued.values()];
   }
 
+  /** Jobs seen starting or ending (webhook or poll) in the last 15 minutes. */
+  goneJobIds(): number[] {
+    return [...this.gone.keys()];
+  }
+
   assignmentsByRunner(): Map<string, JobAssignment> {
     return new Map(this.assignments);
   }

@@ -18,11 +18,11 @@ import { teardown } from "./teardown.ts";
 import type { TeardownReason, VmRecord } from "./vm-record.ts";
 
 /** Writes the journal record of a new VM: the first step, before anything exists outside. */
-export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noticedAt?: number): Promise<VmRecord> {
+export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noticedAt?: number, claim?: VmRecord["claim"]): Promise<VmRecord> {
   const name = runnerName(ctx.config.namePrefix, ctx.config.host.name, pool.name);
   const requested = ctx.clock.now();
   const times = noticedAt === undefined ? { requested } : { noticed: Math.min(noticedAt, requested), requested };
-  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times, ...(await placementFor(ctx, pool)) };
+  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times, ...(await placementFor(ctx, pool)), ...(claim ? { claim } : {}) };
   await ctx.records.put(record);
   await crashPoint("provision:recorded");
   return record;
@@ -40,6 +40,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
   try {
     // The JIT config (a GitHub round trip) and the overlay (a local qemu-img) do not depend on
     // each other: make them at the same time.
+    await fenced(ctx, record);
     const [jitResult, overlayResult] = await Promise.allSettled([
       github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId }).then(async (jit) => {
         record.runnerId = jit.runnerId;
@@ -70,6 +71,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     await crashPoint("provision:defined");
 
     failedStep = "start_error";
+    await fenced(ctx, record);
     await hypervisor.startDomain(name);
     record.times.started = clock.now();
     await crashPoint("provision:started");
@@ -79,9 +81,10 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     return record;
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    log.warn({ event: "provision_failed", step: failedStep, err: detail }, "provisioning failed; tearing down");
+    const reason = error instanceof LeaseLostError ? "lease_lost" : failedStep;
+    log.warn({ event: "provision_failed", step: reason, err: detail }, "provisioning failed; tearing down");
     record.phase = "tearing-down";
-    record.teardown = { reason: failedStep, detail, at: clock.now() };
+    record.teardown = { reason, detail, at: clock.now() };
     await ctx.records.put(record);
     await teardown(ctx, record);
     return record;
@@ -89,4 +92,15 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     // QEMU read the file when the domain started (or the start failed): it is not needed again.
     await rm(paths.secret, { force: true });
   }
+}
+
+class LeaseLostError extends Error {}
+
+/**
+ * Fencing in a coordinated fleet: a VM made for a claimed job goes on only while this host
+ * still holds the claim (checked before the JIT request and before the start).
+ */
+async function fenced(ctx: ControllerContext, record: VmRecord): Promise<void> {
+  if (!record.claim || !ctx.fleet || (await ctx.fleet.mayProceed(record))) return;
+  throw new LeaseLostError(`this host no longer holds its claim on job ${record.claim.jobId}`);
 }

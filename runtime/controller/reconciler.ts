@@ -24,6 +24,7 @@ import { provision, recordNewVm } from "./provision.ts";
 import { buildInventory, buildStatus, type ControllerHealth, type InventoryDocument, type StatusDocument } from "./status-report.ts";
 import { teardown } from "./teardown.ts";
 import { GitHubObserver } from "./github-observer.ts";
+import { withFleetProblem, type FleetLink } from "./fleet-link.ts";
 import { TrustGate, type JudgeRun } from "./trust-check.ts";
 import type { VmRecord } from "./vm-record.ts";
 import type { ConsoleMarks } from "./console-marks.ts";
@@ -39,6 +40,8 @@ export interface ReconcilerOptions {
   stuckGraceMs?: number;
   /** The trust check: whether a run's jobs may run here (`trust-check.ts`). Without it, every job may. */
   judgeRun?: JudgeRun;
+  /** A coordinated fleet (docs/coordination.md): the plan provisions only for jobs this host claimed. */
+  fleet?: FleetLink;
 }
 
 export interface PassResult {
@@ -59,12 +62,14 @@ export class Reconciler {
   private last: PassResult | undefined;
   private readonly settings: PlanSettings;
   private readonly prefix: string;
+  private readonly fleet: FleetLink | undefined;
 
   constructor(
     private readonly ctx: ControllerContext,
     private readonly demand: DemandTracker,
     options: ReconcilerOptions = {},
   ) {
+    this.fleet = options.fleet;
     const { config } = ctx;
     this.prefix = ownerPrefix(config.namePrefix, config.host.name);
     this.health = {
@@ -158,11 +163,11 @@ export class Reconciler {
       const observed = ctx.clock.now();
       // Refused jobs are no demand: no VM is started for them.
       obs.queued = this.trust.vetQueued(obs.queued);
-      plan = planReconcile(obs, this.settings);
+      plan = planReconcile(obs, this.fleetSettings(obs));
       for (const record of plan.updates) await ctx.records.put(record);
       this.logTransitions(obs.records, plan.updates);
       const latest = mergeRecords(obs.records, plan.updates);
-      await this.act([...this.refusalActions(latest), ...plan.actions], latest);
+      await this.act([...this.refusalActions(latest), ...(this.fleet?.leaseActions(latest) ?? []), ...plan.actions], latest);
       ctx.logger.debug({ event: "reconcile_pass", observeMs: observed - started, planActMs: ctx.clock.now() - observed, actions: plan.actions.length }, "pass");
       this.health.lastPassOk = true;
       this.health.lastError = undefined;
@@ -233,6 +238,16 @@ export class Reconciler {
     };
   }
 
+  /** In a coordinated fleet the demand is the jobs this host claimed, and the pools are its share of the fleet's. */
+  private fleetSettings(obs: Observation): PlanSettings {
+    if (!this.fleet) return this.settings;
+    const stopping = obs.shuttingDownSince !== undefined || obs.drainingSince !== undefined;
+    const { queued, pools } = this.fleet.beforePlan(obs.records, stopping);
+    obs.queued = this.trust.vetQueued(queued);
+    this.health.setupProblems = withFleetProblem(this.health.setupProblems, this.fleet.problem);
+    return { ...this.settings, config: { ...this.settings.config, pools } };
+  }
+
   /** Teardowns for VMs whose job the trust gate refuses. They come first: a refusal beats any other end. */
   private refusalActions(latest: readonly VmRecord[]): Action[] {
     return this.trust
@@ -249,7 +264,7 @@ export class Reconciler {
         // More starts wait for the next pass: many QEMUs starting at once slow each other down.
         if (provisioning >= provisionConcurrency) continue;
         provisioning++;
-        await this.startProvision(pools.get(action.pool)!, action.noticedAt);
+        await this.startProvision(pools.get(action.pool)!, action.noticedAt, this.fleet?.takeClaim(action.pool));
         continue;
       }
       const key = action.kind === "teardown" || action.kind === "deleteRunner" ? action.name : nameOfFile(action.path);
@@ -258,8 +273,8 @@ export class Reconciler {
   }
 
   /** The record is written before the pass ends, so the next pass counts this VM. */
-  private async startProvision(pool: PoolConfig, noticedAt: number): Promise<void> {
-    const record = await recordNewVm(this.ctx, pool, noticedAt);
+  private async startProvision(pool: PoolConfig, noticedAt: number, claim?: VmRecord["claim"]): Promise<void> {
+    const record = await recordNewVm(this.ctx, pool, noticedAt, claim);
     this.launch(record.name, () => provision(this.ctx, pool, record).then(() => undefined));
   }
 
@@ -308,6 +323,7 @@ export class Reconciler {
   async settle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
     await this.observer.settle();
+    await this.fleet?.settle();
   }
 
   private orphanRecord(name: string): VmRecord {
@@ -339,6 +355,7 @@ export class Reconciler {
     const pools = plan?.pools ?? this.last?.plan.pools ?? [];
     const used = plan?.used ?? this.last?.plan.used ?? { vcpus: 0, memoryMiB: 0 };
     const status = buildStatus({ config, now, health: this.health, pools, used, records, history, hardware: ctx.hardware });
+    if (this.fleet) status.fleet = this.fleet.view();
     // The inventory is what this pass observed; actions started by it show up in the next one.
     const inventory = buildInventory({
       host: config.host.name,

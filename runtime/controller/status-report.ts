@@ -3,6 +3,7 @@
  * writes (atomically) to its configured paths after every reconcile pass. The operator CLI,
  * the guard and the canary report read these; their shapes are versioned.
  */
+import type { FleetView } from "./fleet-link.ts";
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { poolTarget } from "../config/controller-config.ts";
 import { poolSizingSettings } from "../config/pool-sizing-shape.ts";
@@ -52,6 +53,8 @@ export interface StatusDocument {
   version: typeof statusVersion;
   host: string;
   generatedAt: string;
+  /** A coordinated fleet's view: every host's heartbeat and the coordinator's problem, if any (docs/coordination.md). */
+  fleet?: FleetView;
   controller: {
     startedAt: string;
     lastPassAt: string | null;

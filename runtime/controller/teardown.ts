@@ -75,6 +75,7 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
 
   const entry = historyEntry(leaving);
   await ctx.history.append(entry);
+  await ctx.fleet?.finished(leaving, entry);
   await crashPoint("teardown:history");
   record.times = leaving.times;
   countEnd(ctx, entry);

@@ -71,7 +71,9 @@ export type TeardownReason =
   | "completed"
   | "scale_down"
   | "drain"
-  | "shutdown";
+  | "shutdown"
+  /** Coordinated fleets: this host lost its claim on the job the VM was started for (docs/coordination.md). */
+  | "lease_lost";
 
 /**
  * Failures of booting or registering a runner: everything that ends a VM before its runner is
@@ -104,6 +106,8 @@ export interface VmRecord {
   phase: VmPhase;
   times: VmTimes;
   job?: JobRef;
+  /** Coordinated fleets: the claimed job this VM was started for, and the claim's fencing token. */
+  claim?: { jobId: number; token: number };
   teardown?: {
     reason: TeardownReason;
     detail: string;
