@@ -8,11 +8,14 @@ import { writeFileAtomic } from "../storage/atomic-file.ts";
 import { stateDirs } from "./naming.ts";
 import type { HistoryEntry } from "./vm-record.ts";
 
+/** The newest VMs the journal keeps (adaptive pool sizing learns from this much). */
+export const historyKeep = 1000;
+
 export class HistoryStore {
   private readonly file: string;
   private cache: HistoryEntry[] | undefined;
 
-  constructor(stateDir: string, private readonly keep = 1000) {
+  constructor(stateDir: string, private readonly keep = historyKeep) {
     this.file = stateDirs(stateDir).history;
   }
 

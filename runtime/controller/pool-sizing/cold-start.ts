@@ -36,18 +36,31 @@ export function mateAhead(sizes: BatchSizes): number[] {
   return q;
 }
 
-/** For k = 0..limit: the chance that a job finds none of k spare VMs ready. `batches`: expected batches per window. */
-export function coldStartChances(batches: number, sizes: BatchSizes, limit: number): number[] {
+export interface SpareOutlook {
+  /** `cold[k]`: the chance that a job finds none of k spare VMs ready. */
+  cold: number[];
+  /** `idle[k]`: how many of k spare VMs are ready and idle on average: E[(k - S)⁺]. */
+  idle: number[];
+}
+
+/**
+ * For k = 0..limit: the chance that a job finds none of k spare VMs ready, and the idle VMs k
+ * spare ones make on average (the others are being replaced). `batches`: expected
+ * batches per window; `ahead`: `mateAhead(sizes)`, passed in when sizing many hours at once.
+ */
+export function spareOutlook(batches: number, sizes: BatchSizes, limit: number, ahead = mateAhead(sizes)): SpareOutlook {
   const law = compoundPoisson(batches, sizes, limit);
   // below[m] = P(S < m)
   const below = [0];
   for (let m = 1; m <= limit; m++) below.push(below[m - 1]! + law[m - 1]!);
-  const ahead = mateAhead(sizes);
   const chances: number[] = [];
   for (let k = 0; k <= limit; k++) {
     let warm = 0;
     for (let j = 0; j < Math.min(k, ahead.length); j++) warm += ahead[j]! * below[k - j]!;
     chances.push(Math.min(1, Math.max(0, 1 - warm)));
   }
-  return chances;
+  const idle = [0];
+  // E[(k+1 - S)⁺] = E[(k - S)⁺] + P(S ≤ k)
+  for (let k = 1; k <= limit; k++) idle.push(idle[k - 1]! + below[k]!);
+  return { cold: chances, idle };
 }

@@ -1,7 +1,7 @@
 /**
  * How many batches of jobs (a push's jobs, queued together) a pool can expect per unit of time
- * now, learned from its job arrivals: by hour of day (UTC), weekdays apart from weekends, and
- * never less than the last quarter hour's rate (a busy spell the time of day did not predict).
+ * per unit of time, learned from its job arrivals: by hour of day (UTC), weekdays apart from
+ * weekends; and over the last quarter hour (a busy spell the time of day did not predict).
  */
 import type { BatchSizes } from "./cold-start.ts";
 
@@ -13,7 +13,6 @@ export interface Arrival {
 }
 
 const hourMs = 3_600_000;
-const dayMs = 24 * hourMs;
 export const batchGapMs = 10_000;
 /** The recent rate is taken over this long. */
 export const recentWindowMs = 15 * 60_000;
@@ -69,7 +68,7 @@ function exposure(from: number, to: number): { byBucket: Map<string, number>; by
   for (let start = from; start < to; ) {
     const end = Math.min(to, Math.floor(start / hourMs) * hourMs + hourMs);
     const bucket = bucketOf(start);
-    const key = `${bucket.weekend}:${bucket.hour}`;
+    const key = keyOf(bucket);
     byBucket.set(key, (byBucket.get(key) ?? 0) + end - start);
     byHour[bucket.hour]! += end - start;
     start = end;
@@ -82,38 +81,52 @@ export interface RateInput {
   /** The history starts here (earlier time says nothing); defaults to the first batch. */
   since?: number;
   now: number;
-  /** Also look this far ahead, so VMs are ready when a busy hour begins. */
-  aheadMs: number;
 }
 
-/** Expected batches per ms at `now`: the larger of the time-of-day rate (now and `aheadMs` on) and the recent one. */
-export function batchRate(input: RateInput): number {
-  const { batches, now } = input;
-  const past = batches.filter((b) => b.at <= now);
-  if (past.length === 0) return 0;
-  const since = Math.min(input.since ?? past[0]!.at, now);
+export interface RateModel {
+  /** Expected batches per ms at a moment, by its time of day (and weekday or weekend). */
+  at(at: number): number;
+  /** Batches per ms over the last `recentWindowMs`. */
+  recent: number;
+  /** Every (weekend?, hour) bucket of a week: its rate and its hours per week. */
+  week: { rate: number; hours: number }[];
+}
+
+/** The pool's batch rates, learned from the batches seen in [since, now]. */
+export function rateModel(input: RateInput): RateModel {
+  const { now } = input;
+  const past = input.batches.filter((b) => b.at <= now);
+  const since = Math.min(input.since ?? past[0]?.at ?? now, now);
   const seen = exposure(since, now);
   const counts = new Map<string, number>();
   const hourCounts = new Array<number>(24).fill(0);
+  let total = 0;
   for (const batch of past) {
     if (batch.at < since) continue;
-    const bucket = bucketOf(batch.at);
-    const key = `${bucket.weekend}:${bucket.hour}`;
+    const key = keyOf(bucketOf(batch.at));
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    hourCounts[bucket.hour]!++;
+    hourCounts[bucketOf(batch.at).hour]!++;
+    total++;
   }
-  const overall = past.filter((b) => b.at >= since).length / Math.max(now - since, recentWindowMs);
-  const rateAt = (at: number): number => {
-    const bucket = bucketOf(at);
-    const key = `${bucket.weekend}:${bucket.hour}`;
-    const bucketExposure = seen.byBucket.get(key) ?? 0;
-    if (bucketExposure >= minExposureMs) return (counts.get(key) ?? 0) / bucketExposure;
+  const overall = total / Math.max(now - since, recentWindowMs);
+  const rateOf = (bucket: Bucket): number => {
+    const bucketExposure = seen.byBucket.get(keyOf(bucket)) ?? 0;
+    if (bucketExposure >= minExposureMs) return (counts.get(keyOf(bucket)) ?? 0) / bucketExposure;
     const hourExposure = seen.byHour[bucket.hour]!;
     if (hourExposure >= minExposureMs) return hourCounts[bucket.hour]! / hourExposure;
     return overall;
   };
-  const recent = past.filter((b) => b.at > now - recentWindowMs).length / recentWindowMs;
-  return Math.max(rateAt(now), rateAt(now + input.aheadMs), recent);
+  const week: RateModel["week"] = [];
+  for (const weekend of [false, true]) for (let hour = 0; hour < 24; hour++) week.push({ rate: rateOf({ hour, weekend }), hours: weekend ? 2 : 5 });
+  return {
+    at: (at) => rateOf(bucketOf(at)),
+    // CI jobs come in clusters (a developer pushes again minutes later, a run's next stage is
+    // queued when the first ends), so a batch that just came counts as evidence of more.
+    recent: past.filter((b) => b.at > now - recentWindowMs).length / recentWindowMs,
+    week,
+  };
 }
 
-export { dayMs, hourMs };
+const keyOf = (bucket: Bucket) => `${bucket.weekend}:${bucket.hour}`;
+
+export { hourMs };

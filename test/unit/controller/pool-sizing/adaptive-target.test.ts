@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { adaptiveTarget, type AdaptiveInput } from "../../../../runtime/controller/pool-sizing/adaptive-target.ts";
-import { coldStartChances, compoundPoisson } from "../../../../runtime/controller/pool-sizing/cold-start.ts";
-import { batchRate, batchesOf, type Arrival } from "../../../../runtime/controller/pool-sizing/demand-rate.ts";
+import { compoundPoisson, spareOutlook } from "../../../../runtime/controller/pool-sizing/cold-start.ts";
+import { batchesOf, rateModel, type Arrival } from "../../../../runtime/controller/pool-sizing/demand-rate.ts";
 
 const hour = 3_600_000;
 const minute = 60_000;
@@ -30,10 +30,17 @@ const input = (over: Partial<AdaptiveInput>): AdaptiveInput => ({
 describe("cold-start model", () => {
   it("reduces to Poisson when every batch is one job: P(wait with k spare) = P(N ≥ k)", () => {
     // N ~ Poisson(2): P(N ≥ 1) = 1 - e^-2, P(N ≥ 2) = 1 - 3e^-2
-    const chances = coldStartChances(2, [0, 1], 4);
+    const chances = spareOutlook(2, [0, 1], 4).cold;
     expect(chances[0]).toBe(1);
     expect(chances[1]).toBeCloseTo(1 - Math.exp(-2), 12);
     expect(chances[2]).toBeCloseTo(1 - 3 * Math.exp(-2), 12);
+  });
+
+  it("idle spare VMs: E[(k - N)⁺], N Poisson", () => {
+    // mean 1: E[(2 - N)⁺] = 2 P(0) + 1 P(1) = 3/e
+    expect(spareOutlook(1, [0, 1], 3).idle[2]).toBeCloseTo(3 / Math.E, 12);
+    // under a load that keeps every spare VM booting, none is idle
+    expect(spareOutlook(500, [0, 1], 5).idle[5]).toBeLessThan(1e-9);
   });
 
   it("Panjer's recursion gives a probability law", () => {
@@ -42,7 +49,7 @@ describe("cold-start model", () => {
   });
 
   it("counts batch-mates: a job in a batch of 4 needs up to 4 spare VMs even when batches are rare", () => {
-    const chances = coldStartChances(1e-9, [0, 0, 0, 0, 1], 6);
+    const chances = spareOutlook(1e-9, [0, 0, 0, 0, 1], 6).cold;
     // the 1st, 2nd, 3rd, 4th job of the batch need 1, 2, 3, 4 spare VMs
     expect(chances.slice(0, 6).map((c) => Number(c.toFixed(6)))).toEqual([1, 0.75, 0.5, 0.25, 0, 0]);
   });
@@ -71,14 +78,15 @@ describe("demand rate", () => {
       arrivals.push(...steady(start + 18 * hour, start + 24 * hour, 2, d * 10_000 + 5000));
     }
     // weekends in that week get the same shape here; the rate is per hour of day
-    const rate = batchRate({ batches: batchesOf(arrivals), since: day - 7 * 24 * hour, now, aheadMs: minute }) * hour;
+    const rate = rateModel({ batches: batchesOf(arrivals), since: day - 7 * 24 * hour, now }).at(now) * hour;
     expect(rate).toBeCloseTo(perHour, 0);
   });
 
-  it("never below the last quarter hour's rate", () => {
+  it("reads the last quarter hour's rate beside the time of day's", () => {
     const burst = steady(day + 3 * hour - 10 * minute, day + 3 * hour, 60);
-    const rate = batchRate({ batches: batchesOf(burst), since: day - 7 * 24 * hour, now: day + 3 * hour, aheadMs: minute }) * hour;
-    expect(rate).toBeCloseTo(10 * 4, 0); // 10 jobs in 15 minutes
+    const model = rateModel({ batches: batchesOf(burst), since: day - 7 * 24 * hour, now: day + 3 * hour });
+    expect(model.recent * hour).toBeCloseTo(10 * 4, 0); // 10 batches in 15 minutes
+    expect(model.at(day + 3 * hour) * hour).toBeLessThan(1); // a quiet hour of a week's history
   });
 });
 
@@ -86,28 +94,34 @@ describe("adaptiveTarget", () => {
   const week = (perHour: number) => steady(day - 7 * 24 * hour, day + 12 * hour, perHour);
 
   it.each([
-    // jobs/hour, replenish window, target: single jobs, so N (jobs in a window) is Poisson
+    // jobs/hour, replenish window, target: single jobs at one steady rate, so N (jobs in a
+    // window) is Poisson, every hour alike, and the week's share is the share of every hour
     [60, minute, 0.05],
     [60, minute, 0.2],
     [6, minute, 0.05],
     [120, 3 * minute, 0.01],
+    [600, minute, 0.05],
   ])("%d jobs/h, replenish %d ms, target %d: the smallest k with P(N ≥ k) ≤ target", (perHour, replenishMs, target) => {
     const result = adaptiveTarget(input({ arrivals: week(perHour), since: day - 7 * 24 * hour, replenishMs, coldStartTarget: target }));
     const mean = (perHour * replenishMs) / hour;
     const tail = (k: number) => 1 - Array.from({ length: k }, (_, n) => (Math.exp(-mean) * mean ** n) / factorial(n)).reduce((a, b) => a + b, 0);
-    // the smallest k with P(N ≥ k) ≤ target, computed here from the Poisson law directly
     let expected = 0;
     while (tail(expected) > target) expected++;
     expect(result.target).toBe(expected);
     expect(result.jobsPerHour).toBeCloseTo(perHour, 0);
+    expect(result.weekColdShare).toBeLessThanOrEqual(target);
   });
 
-  it.each([
-    [60, 4],
-    [6, 2],
-    [600, 16],
-  ])("table: %d jobs/h with a 1 min replenish and a 5 %% target keeps %d warm", (perHour, k) => {
-    expect(adaptiveTarget(input({ arrivals: week(perHour), since: day - 7 * 24 * hour })).target).toBe(k);
+  it("puts warm VMs in the busy hours: quiet nights fall to min, and the week still meets the target", () => {
+    const arrivals: Arrival[] = [];
+    for (let d = 7; d >= 1; d--) {
+      const start = day - d * 24 * hour;
+      arrivals.push(...steady(start + 9 * hour, start + 17 * hour, 60, d * 10_000), ...steady(start, start + 9 * hour, 0.5, d * 10_000 + 5000));
+    }
+    const at = (h: number) => adaptiveTarget(input({ arrivals, since: day - 7 * 24 * hour, now: day + h * hour }));
+    expect(at(3)).toMatchObject({ target: 0, quiet: true });
+    expect(at(12).target).toBeGreaterThanOrEqual(3);
+    expect(at(12).weekColdShare).toBeLessThanOrEqual(0.05);
   });
 
   it("falls to min when quiet (under one job an hour), and to min with no history", () => {
@@ -140,8 +154,8 @@ describe("adaptiveTarget", () => {
         expect(result.target).toBeGreaterThanOrEqual(a.min);
         expect(result.target).toBeLessThanOrEqual(Math.max(1, a.min + a.extra));
         if (result.quiet) expect(result.target).toBe(a.min);
-        // unless capped by max, the target meets the cold-start target
-        if (!result.quiet && result.target < Math.max(1, a.min + a.extra)) expect(result.coldStartChance).toBeLessThanOrEqual(a.target);
+        // unless max prevents it, the week's modelled share meets the cold-start target
+        if (!result.quiet && result.target < Math.max(1, a.min + a.extra)) expect(result.weekColdShare).toBeLessThanOrEqual(a.target + 1e-9);
       }),
     );
   });
