@@ -24,6 +24,7 @@ import { burstRuns, runScenario, type PhaseResult } from "./fleet-scenario.ts";
 import { benchHypervisor } from "./hypervisor.ts";
 import { bundleShares, dependencyCosts } from "./memory.ts";
 import { pollGrowth } from "./poll-growth.ts";
+import { poolSizingBench } from "./pool-sizing.ts";
 
 const targets = {
   warmPickupP95Ms: 1000,
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
   const say = (line: string) => process.stdout.write(line + "\n");
   const real = driver === "libvirt";
   say(`runner-fleet benchmarks: ${real ? "real QEMU/TCG VMs through libvirt" : "IN-MEMORY VMs (not a host's figures)"}, ${cpus().length} cores, Node ${process.version}`);
+  const poolSizing = await poolSizingBench(say, values.json);
 
   const scenario = await runScenario({
     driver,
@@ -194,6 +196,7 @@ async function main(): Promise<number> {
     }
   }
 
+  v.check("adaptive warm pool", poolSizing.ok);
   const missed = v.checks.filter((c) => !c.ok).map((c) => c.name);
   say("");
   say(missed.length === 0 ? "all targets met" : `TARGETS MISSED: ${missed.join(", ")}`);
@@ -213,6 +216,7 @@ async function main(): Promise<number> {
         api_headroom_per_hour_at_1000_jobs: Math.round(hourly.headroom),
         rss_max_mib: Number((rssMax / 1048576).toFixed(1)),
         leaks,
+        ...poolSizing.keys,
         targets_missed: missed,
       }),
     );

@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   health: () => import("./commands/health.ts"),
   doctor: () => import("./commands/doctor.ts"),
   canary: () => import("./commands/canary.ts"),
+  simulate: () => import("./commands/simulate.ts"),
 };
 
 function overview(): string {
