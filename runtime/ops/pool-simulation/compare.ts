@@ -13,21 +13,13 @@
 import type { PoolConfig } from "../../config/controller-config.ts";
 import { poolSizingSettings } from "../../config/pool-sizing-shape.ts";
 import { renderTable } from "../table.ts";
-import type { TraceJob } from "./job-trace.ts";
-import { simulatePool, type SimulationResult } from "./simulate.ts";
+import { simulatePool, type SimulationInput, type SimulationResult } from "./simulate.ts";
 
 /** The target the adaptive pool must meet against the fixed one. */
 export const minIdleSavingPct = 30;
 
-export interface ComparisonInput {
-  jobs: readonly TraceJob[];
-  from: number;
-  to: number;
-  /** The pool's bounds and settings; `sizing` is set to each side's in turn. */
-  pool: PoolConfig;
-  bootMs: number;
-  reconcileMs: number;
-}
+/** A simulation's input; the pool's `sizing` (and target) is set to each side's in turn. */
+export type ComparisonInput = SimulationInput;
 
 export interface Comparison {
   coldStartTarget: number;
