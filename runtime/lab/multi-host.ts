@@ -5,8 +5,8 @@
  * claims, cuts another off the network for longer than a lease, and reports who ran what, what
  * was taken over, and what was left behind. Everything is measured, nothing assumed:
  * - served: jobs GitHub (the emulator) saw succeed;
- * - duplicate VMs: VMs the hosts ended as `unused` (started, never ran a job, did not fail)
- *   during the burst, read from each host's own history;
+ * - duplicate VMs: VMs the hosts started during the burst that ended `unused` (never ran a job,
+ *   did not fail) other than by the warm pool shrinking, read from each host's own history;
  * - reclaimed: jobs a faulted host held (read from the database at the fault) that another host
  *   claimed afterwards, and the longest time from the fault to that claim;
  * - leaks: domains, overlays, runner registrations and secret files of every host, after the
@@ -265,9 +265,17 @@ function jobRow(job: EmulatedJob, claims: readonly ClaimFact[], statuses: readon
   };
 }
 
-/** VMs a host ended as `unused` (started, ran no job, did not fail) since the burst began. */
+/** Ends of a VM without a job that are no one's second VM: the warm pool shrinking, a drain, a shutdown. */
+const sparesEnds = new Set(["scale_down", "drain", "shutdown"]);
+
+/**
+ * VMs a host started since the burst began that ended `unused` (ran no job, did not fail) for a
+ * reason other than the pool shrinking: a second VM for a job (e.g. its claim was lost to another host).
+ */
 function unusedSince(status: StatusDocument | undefined, since: number): number {
-  return (status?.recentJobs ?? []).filter((entry) => entry.outcome === "unused" && (entry.times.tornDown ?? entry.times.requested) >= since).length;
+  return (status?.recentJobs ?? []).filter(
+    (entry) => entry.outcome === "unused" && entry.times.started !== undefined && entry.times.requested >= since && !sparesEnds.has(entry.reason),
+  ).length;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
