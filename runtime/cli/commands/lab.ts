@@ -17,7 +17,7 @@ export const command: Command = {
     "Starts the GitHub emulator and a controller, waits for the warm pool, queues N jobs at",
     "once, prints each job's phase timings, p50/p95 queue wait and a leak check.",
     "",
-    "  --jobs N         jobs to run (default 5; 12 with --hosts)",
+    "  --jobs N         jobs to run (default 5; with --hosts 12, or 6 with real VMs)",
     "  --hosts N        N hosts (3 or more), each in its own network namespace, coordinated through",
     "                   a private PostgreSQL; one is SIGKILLed mid-burst, one cut off for longer",
     "                   than a lease (docs/coordination.md). Default 1: the single-host lab.",
@@ -41,7 +41,8 @@ export const command: Command = {
     });
     const hosts = Number(values.hosts);
     if (!Number.isInteger(hosts) || hosts < 1 || hosts === 2 || hosts > 30) throw new UsageError(`--hosts must be 1, or a whole number from 3 to 30, got ${values.hosts}`);
-    const jobs = Number(values.jobs ?? (hosts > 1 ? "12" : "5"));
+    // Several hosts of real VMs share this machine's two cores: a smaller burst.
+    const jobs = Number(values.jobs ?? (hosts === 1 ? "5" : values.driver === "memory" ? "12" : "6"));
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new UsageError(`--jobs must be a whole number from 1 to 100, got ${values.jobs}`);
     if (values.driver !== "libvirt" && values.driver !== "memory") throw new UsageError(`--driver must be libvirt or memory, got ${values.driver}`);
     const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
