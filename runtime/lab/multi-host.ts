@@ -219,7 +219,10 @@ async function idleVms(hosts: readonly RunningHost[]): Promise<number> {
   return statuses.reduce((sum, status) => sum + (status?.vms.filter((vm) => vm.phase === "idle").length ?? 0), 0);
 }
 
-/** The running host (not in `skip`) holding the most claims of jobs that have not started, once one holds any. */
+/**
+ * The running host (not in `skip`) holding the most claims of jobs that have not started, once one
+ * holds any while other jobs still wait unclaimed.
+ */
 async function waitForHolder(
   db: pg.Pool,
   hosts: readonly RunningHost[],
@@ -230,10 +233,15 @@ async function waitForHolder(
   let found: { host: RunningHost; held: number[] } | undefined;
   await waitFor("a host holding claims in the database", timeoutMs, async () => {
     const result = await db
-      .query<{ id: string; host: string }>("SELECT id, host FROM jobs WHERE state = 'claimed' AND lease_expires > now()")
+      .query<{ id: string; host: string | null; state: string }>(
+        "SELECT id, host, state FROM jobs WHERE state = 'queued' OR (state = 'claimed' AND lease_expires > now())",
+      )
       // No table yet: no controller has migrated the schema (yet).
       .catch((error: { code?: string }) => (error.code === "42P01" ? { rows: [] } : Promise.reject(error)));
-    const rows = result.rows;
+    // Only while jobs wait unclaimed: the other hosts are busy, so no idle runner of theirs takes
+    // the faulted host's jobs from GitHub's queue and its claims must be taken over.
+    if (!result.rows.some((r) => r.state === "queued")) return false;
+    const rows = result.rows.filter((r) => r.state === "claimed");
     const candidates = hosts
       .filter((h) => !skip.includes(h))
       .map((host) => ({ host, held: rows.filter((r) => r.host === host.lab.name).map((r) => Number(r.id)) }))
