@@ -124,7 +124,9 @@ export async function runMultiHostLab(options: MultiHostOptions): Promise<MultiH
     await waitFor("a warm VM", 300_000, async () => (await idleVms(hosts)) > 0, options.signal);
     options.say(`warm pool   ready; queueing ${options.jobs} jobs at once`);
     const burstStart = Date.now();
-    const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1, 3)));
+    // Jobs outlast a lease: the hosts still running are busy when the faulted host's leases run
+    // out, so its claims are taken over by claim, not absorbed by an idle runner elsewhere.
+    const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1, leaseSeconds + 3)));
 
     const claims = new pg.Pool({ connectionString: database.url, max: 1 });
     const faults: HostFault[] = [];
