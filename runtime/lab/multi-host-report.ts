@@ -14,6 +14,8 @@ export interface MultiHostRow {
   /** The claims the coordinator recorded (its fencing token): 2 or more means it was taken over. */
   claims: number;
   conclusion: string;
+  /** When the job started on GitHub (the emulator). */
+  startedAt: number | undefined;
   phasesMs: Partial<Record<Phase, number>>;
 }
 
@@ -22,9 +24,9 @@ export interface MultiHostCounts {
   served: number;
   /** VMs that ended without a job and without failing while jobs waited: a second VM for one job. */
   duplicateVms: number;
-  /** Jobs a faulted host held that another host then claimed. */
+  /** Jobs a faulted host held (claimed) that another host then ran. */
   reclaimed: number;
-  /** The longest from a fault (SIGKILL, cut-off) to another host's claim of a job the faulted host held. */
+  /** The longest from a fault (SIGKILL, cut-off) to such a job starting on another host. */
   maxReclaimMs: number | undefined;
   leaks: number;
 }
@@ -41,20 +43,31 @@ export interface ClaimFact {
   jobId: number;
   host: string | null;
   token: number;
-  claimedAt: number | undefined;
 }
 
-/** Jobs a faulted host held that another host claimed afterwards, and how long after the fault. */
-export function reclaims(faults: readonly HostFault[], claims: readonly ClaimFact[]): { reclaimed: number; maxReclaimMs: number | undefined } {
-  const byJob = new Map(claims.map((claim) => [claim.jobId, claim]));
+/** Who ran a job in the end (GitHub's view: the runner's host) and when it started. */
+export interface RunFact {
+  jobId: number;
+  host: string;
+  startedAt: number | undefined;
+}
+
+/**
+ * Jobs a faulted host held that another host then ran, and the longest from the fault to such a
+ * job starting. GitHub hands a queued job to any idle runner with its labels, so a claim is a
+ * host's promise of one VM, not a binding to that job: what a user sees is whether the faulted
+ * host's jobs ran elsewhere, and how long after the fault.
+ */
+export function reclaims(faults: readonly HostFault[], runs: readonly RunFact[]): { reclaimed: number; maxReclaimMs: number | undefined } {
+  const byJob = new Map(runs.map((run) => [run.jobId, run]));
   let reclaimed = 0;
   let maxReclaimMs: number | undefined;
   for (const fault of faults) {
     for (const jobId of fault.held) {
-      const claim = byJob.get(jobId);
-      if (!claim || claim.host === fault.host || claim.claimedAt === undefined || claim.claimedAt < fault.at) continue;
+      const run = byJob.get(jobId);
+      if (!run || run.host === fault.host || run.host === "-" || run.startedAt === undefined || run.startedAt < fault.at) continue;
       reclaimed += 1;
-      maxReclaimMs = Math.max(maxReclaimMs ?? 0, claim.claimedAt - fault.at);
+      maxReclaimMs = Math.max(maxReclaimMs ?? 0, run.startedAt - fault.at);
     }
   }
   return { reclaimed, maxReclaimMs };

@@ -8,7 +8,7 @@
  * - duplicate VMs: VMs the hosts started during the burst that ended `unused` (never ran a job,
  *   did not fail) other than by the warm pool shrinking, read from each host's own history;
  * - reclaimed: jobs a faulted host held (read from the database at the fault) that another host
- *   claimed afterwards, and the longest time from the fault to that claim;
+ *   then ran, and the longest time from the fault to such a job starting (GitHub's view);
  * - leaks: domains, overlays, runner registrations and secret files of every host, after the
  *   killed host has been restarted (as systemd would) and every host drained.
  */
@@ -186,7 +186,7 @@ export async function runMultiHostLab(options: MultiHostOptions): Promise<MultiH
         jobs: options.jobs,
         served: rows.filter((row) => row.conclusion === "success").length,
         duplicateVms,
-        ...reclaims(faults, claimFacts),
+        ...reclaims(faults, rows.map((row) => ({ jobId: row.jobId, host: row.host, startedAt: row.startedAt }))),
         leaks,
       };
       const line = finalLine(counts);
@@ -255,13 +255,11 @@ async function waitForHolder(
 }
 
 async function readClaims(db: pg.Pool): Promise<ClaimFact[]> {
-  const { rows } = await db.query<{ id: string; host: string | null; token: string; claimed_ms: number | null }>(
-    "SELECT id, host, token, (extract(epoch FROM claimed_at) * 1000)::float8 AS claimed_ms FROM jobs",
-  );
-  return rows.map((r) => ({ jobId: Number(r.id), host: r.host, token: Number(r.token), claimedAt: r.claimed_ms ?? undefined }));
+  const { rows } = await db.query<{ id: string; host: string | null; token: string }>("SELECT id, host, token FROM jobs");
+  return rows.map((r) => ({ jobId: Number(r.id), host: r.host, token: Number(r.token) }));
 }
 
-type EmulatedJob = { id: number; name: string; runnerName: string | null; conclusion: string | null; status: string };
+type EmulatedJob = { id: number; name: string; runnerName: string | null; conclusion: string | null; status: string; startedAt: number | null };
 
 function jobRow(job: EmulatedJob, claims: readonly ClaimFact[], statuses: readonly (StatusDocument | undefined)[], hosts: readonly string[]): MultiHostRow {
   const entry = statuses.flatMap((s) => s?.recentJobs ?? []).find((e) => e.name === job.runnerName);
@@ -271,6 +269,7 @@ function jobRow(job: EmulatedJob, claims: readonly ClaimFact[], statuses: readon
     host: hostOfRunner(job.runnerName, namePrefix, hosts),
     claims: claims.find((c) => c.jobId === job.id)?.token ?? 0,
     conclusion: job.conclusion ?? job.status,
+    startedAt: job.startedAt ?? undefined,
     phasesMs: entry?.phasesMs ?? {},
   };
 }

@@ -1,7 +1,7 @@
 /** The multi-host lab's pure parts: the namespace plan, the cut-off rules, and the measured counts. */
 import { describe, expect, it } from "vitest";
 import { cutOffCommands, hostNetworkPlan } from "../../../runtime/lab/host-namespaces.ts";
-import { finalLine, hostOfRunner, reclaims, type ClaimFact, type HostFault } from "../../../runtime/lab/multi-host-report.ts";
+import { finalLine, hostOfRunner, reclaims, type HostFault, type RunFact } from "../../../runtime/lab/multi-host-report.ts";
 
 describe("the hosts' network plan", () => {
   const plan = hostNetworkPlan("1a2b", 48, ["h1", "h2", "h3"]);
@@ -54,16 +54,16 @@ describe("reclaims", () => {
     { host: "h1", kind: "killed", at: 10_000, held: [1, 2] },
     { host: "h2", kind: "cut off", at: 20_000, held: [3, 4] },
   ];
-  const claim = (jobId: number, host: string | null, claimedAt?: number, token = 2): ClaimFact => ({ jobId, host, token, claimedAt });
+  const ran = (jobId: number, host: string, startedAt?: number): RunFact => ({ jobId, host, startedAt });
 
-  it.each<[string, ClaimFact[], { reclaimed: number; maxReclaimMs: number | undefined }]>([
-    ["all taken over", [claim(1, "h3", 16_000), claim(2, "h2", 15_500), claim(3, "h3", 27_250), claim(4, "h1", 26_000)], { reclaimed: 4, maxReclaimMs: 7_250 }],
-    ["still on the faulted host (it kept its lease)", [claim(1, "h1", 9_000, 1), claim(3, "h2", 19_000, 1)], { reclaimed: 0, maxReclaimMs: undefined }],
-    ["claimed by another host before the fault does not count", [claim(1, "h3", 9_999)], { reclaimed: 0, maxReclaimMs: undefined }],
-    ["never claimed again", [claim(1, null), claim(2, null)], { reclaimed: 0, maxReclaimMs: undefined }],
-    ["a job no fault held", [claim(9, "h3", 30_000)], { reclaimed: 0, maxReclaimMs: undefined }],
-  ])("%s", (_name, claims, expected) => {
-    expect(reclaims(faults, claims)).toEqual(expected);
+  it.each<[string, RunFact[], { reclaimed: number; maxReclaimMs: number | undefined }]>([
+    ["all run elsewhere", [ran(1, "h3", 16_000), ran(2, "h2", 15_500), ran(3, "h3", 27_250), ran(4, "h1", 26_000)], { reclaimed: 4, maxReclaimMs: 7_250 }],
+    ["run by the faulted host after all (it came back in time)", [ran(1, "h1", 19_000), ran(3, "h2", 33_000)], { reclaimed: 0, maxReclaimMs: undefined }],
+    ["started elsewhere before the fault does not count", [ran(1, "h3", 9_999)], { reclaimed: 0, maxReclaimMs: undefined }],
+    ["never run", [ran(1, "-"), ran(2, "h3")], { reclaimed: 0, maxReclaimMs: undefined }],
+    ["a job no fault held", [ran(9, "h3", 30_000)], { reclaimed: 0, maxReclaimMs: undefined }],
+  ])("%s", (_name, runs, expected) => {
+    expect(reclaims(faults, runs)).toEqual(expected);
   });
 });
 
