@@ -10,6 +10,7 @@ import { guardConfigSchema } from "../guard/guard-config.ts";
 import { coordinationConfigSchema } from "./coordination-config.ts";
 import { poolSizingShape } from "./pool-sizing-shape.ts";
 import { hostShapeFields, poolShapeFields, refinePoolShapes } from "./pool-shape.ts";
+import { poolRegisterShape } from "./pool-register-shape.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -41,6 +42,7 @@ export const poolSchema = z
     memoryMiB: z.number().int().min(128),
     ...poolSizingShape,
     ...poolShapeFields,
+    ...poolRegisterShape,
   })
   .strict()
   .refine((p) => p.min <= p.max, { message: "min must not exceed max", path: ["min"] });

@@ -3,10 +3,13 @@
  * the guest agent in the lab) prints the same lines, so this works for both. It is an early,
  * free signal (no API call); GitHub's runner list and webhooks remain the authority.
  */
+import { channelWaitingLine } from "../protocol/job-channel.ts";
 import { runnerConsole } from "../protocol/runner-api.ts";
 
 export interface ConsoleMarks {
   listening: boolean;
+  /** On-claim VMs: the agent waits for its job on the job channel. */
+  waiting?: boolean;
   /** Name of the job the runner started, if it printed one. */
   runningJob?: string;
   /** The job's result as the runner printed it (Succeeded, Failed, Canceled). */
@@ -18,6 +21,7 @@ const completedPattern = /Job (.+) completed with result: (\w+)/m;
 
 export function parseConsole(text: string): ConsoleMarks {
   const marks: ConsoleMarks = { listening: text.includes(runnerConsole.listening) };
+  if (text.includes(channelWaitingLine)) marks.waiting = true;
   const running = runningPattern.exec(text);
   if (running) marks.runningJob = running[1]!.trim();
   const completed = completedPattern.exec(text);

@@ -52,6 +52,7 @@ export class ConsoleReader {
 
 function mergeMarks(seen: ConsoleMarks, latest: ConsoleMarks): ConsoleMarks {
   const merged: ConsoleMarks = { listening: seen.listening || latest.listening };
+  if (seen.waiting || latest.waiting) merged.waiting = true;
   const runningJob = latest.runningJob ?? seen.runningJob;
   const result = latest.result ?? seen.result;
   if (runningJob !== undefined) merged.runningJob = runningJob;

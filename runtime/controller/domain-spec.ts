@@ -3,7 +3,7 @@ import type { ControllerConfig, PoolConfig } from "../config/controller-config.t
 import type { DomainSpec } from "../ports/hypervisor.ts";
 import type { VmPaths } from "./naming.ts";
 import { jitConfigFwCfgName } from "../protocol/fw-cfg.ts";
-
+import { registersOnClaim } from "../config/pool-register-shape.ts";
 
 export function domainSpecFor(config: ControllerConfig, pool: PoolConfig, name: string, paths: VmPaths, now: number): DomainSpec {
   return {
@@ -12,9 +12,11 @@ export function domainSpecFor(config: ControllerConfig, pool: PoolConfig, name: 
     memoryMiB: pool.memoryMiB,
     disk: paths.overlay,
     boot: config.image.boot,
-    fwCfg: [{ name: jitConfigFwCfgName, file: paths.secret }],
+    // Registered ahead: the JIT config through fw_cfg. On claim: none at boot; it comes later, over the job channel.
+    fwCfg: registersOnClaim(pool) ? [] : [{ name: jitConfigFwCfgName, file: paths.secret }],
     network: config.network,
     serialLog: paths.serialLog,
     metadata: { pool: pool.name, createdAt: new Date(now).toISOString() },
+    ...(registersOnClaim(pool) ? { jobChannel: paths.channel } : {}),
   };
 }

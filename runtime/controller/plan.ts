@@ -8,6 +8,7 @@ import type { DomainInfo, VolumeInfo } from "../ports/hypervisor.ts";
 import type { RunnerInfo } from "../ports/github.ts";
 import type { ConsoleMarks } from "./console-marks.ts";
 import { demandByPool, type QueuedJob } from "./demand.ts";
+import { claimedJobIds, planClaims } from "./claim-plan.ts";
 import { nameOfFile } from "./naming.ts";
 import { add, fits, usage, type Resources } from "./host-budget.ts";
 import { poolSizingSettings } from "../config/pool-sizing-shape.ts";
@@ -38,6 +39,8 @@ export interface Observation {
   /** Epoch ms SIGTERM arrived, or undefined. */
   shuttingDownSince: number | undefined;
   inFlight: ReadonlySet<string>;
+  /** Queued jobs the trust check has judged and not refused: the only ones an on-claim VM may take. */
+  clearedJobs?: ReadonlySet<number>;
 }
 
 export type Action =
@@ -46,6 +49,8 @@ export type Action =
   /** `voluntary`: the VM is healthy and idle; deregister first and keep it if it just took a job. */
   | { kind: "teardown"; name: string; reason: TeardownReason; detail: string; voluntary: boolean; headSha?: string }
   | { kind: "deleteRunner"; id: number; name: string }
+  /** Request the claimed job's JIT config and hand it to the VM (`claim.ts`); the record says which job. */
+  | { kind: "claim"; name: string }
   | { kind: "removeOverlay"; path: string }
   | { kind: "removeSecret"; path: string };
 
@@ -120,7 +125,7 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     const graceOver = now - stopSince >= config.timing.drainGraceSeconds * 1000;
     for (const vm of live) {
       if (obs.inFlight.has(vm.name) || leaving.has(vm.name)) continue;
-      if (vm.phase === "busy" && !graceOver) continue;
+      if ((vm.phase === "busy" || vm.phase === "claimed") && !graceOver) continue;
       actions.push({
         kind: "teardown",
         name: vm.name,
@@ -133,13 +138,15 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
   }
 
   // 3. Pools: size each against its demand, within the retry backoff and the host budget.
-  const staying = live.filter((vm) => !leaving.has(vm.name));
-  const demand = demandByPool(obs.queued, config.pools, {
+  let staying = live.filter((vm) => !leaving.has(vm.name));
+  const claimed = claimedJobIds(obs.records);
+  const demand = demandByPool(obs.queued.filter((job) => !claimed.has(job.id)), config.pools, {
     self: config.host.name,
     peers: settings.peers,
     now,
     peerFallbackMs: settings.peerFallbackMs,
   });
+  if (stopSince === undefined) staying = claimJobs(staying, demand, obs, config, updates, actions);
   // VMs being torn down still hold their resources until they are gone: count every record.
   let used = usage(config.pools, obs.records.map((r) => r.pool));
   const pools: PoolPlan[] = [];
@@ -226,7 +233,32 @@ function busySeenAt(vm: VmRecord, assignment: JobAssignment | undefined): number
  * job is most likely still counted as queued, and must not get a VM of its own.
  */
 function tookUnknownJob(vm: VmRecord): boolean {
-  return vm.phase === "busy" && vm.job?.id === undefined;
+  return vm.phase === "busy" && vm.job?.id === undefined && vm.claimedJob === undefined;
+}
+
+/**
+ * Gives waiting VMs their jobs (`claim-plan.ts`): records and actions for each claim, the jobs
+ * taken out of the demand. Returns the staying VMs with the claimed ones updated.
+ */
+function claimJobs(staying: VmRecord[], demand: Map<string, QueuedJob[]>, obs: Observation, config: ControllerConfig, updates: VmRecord[], actions: Action[]): VmRecord[] {
+  const claims = planClaims({
+    vms: staying.filter((vm) => !obs.inFlight.has(vm.name)),
+    demand,
+    pools: config.pools,
+    cleared: obs.clearedJobs ?? new Set(),
+    now: obs.now,
+  });
+  if (claims.length === 0) return staying;
+  const byName = new Map(claims.map((claim) => [claim.record.name, claim.record]));
+  const taken = new Set(claims.map((claim) => claim.job.id));
+  for (const [pool, jobs] of demand) demand.set(pool, jobs.filter((job) => !taken.has(job.id)));
+  for (const claim of claims) {
+    const earlier = updates.findIndex((record) => record.name === claim.record.name);
+    if (earlier === -1) updates.push(claim.record);
+    else updates[earlier] = claim.record;
+    actions.push({ kind: "claim", name: claim.record.name });
+  }
+  return staying.map((vm) => byName.get(vm.name) ?? vm);
 }
 
 function holdReason(obs: Observation, backoff: number | undefined): PoolPlan["held"] {
@@ -241,13 +273,13 @@ export function countPhases(vms: readonly VmRecord[]): PoolCounts {
   for (const vm of vms) {
     if (vm.phase === "provisioning") counts.provisioning++;
     else if (vm.phase === "booting") counts.booting++;
-    else if (vm.phase === "idle") counts.idle++;
-    else if (vm.phase === "busy" || vm.phase === "finished") counts.busy++;
+    else if (vm.phase === "idle" || vm.phase === "waiting") counts.idle++;
+    else if (vm.phase === "busy" || vm.phase === "claimed" || vm.phase === "finished") counts.busy++;
   }
   return counts;
 }
 
 function floorDeficit(pool: PoolConfig, vms: readonly VmRecord[]): number {
-  const spare = vms.filter((vm) => vm.pool === pool.name && vm.phase !== "busy" && vm.phase !== "finished").length;
+  const spare = vms.filter((vm) => vm.pool === pool.name && vm.phase !== "busy" && vm.phase !== "claimed" && vm.phase !== "finished").length;
   return Math.max(0, pool.min - spare);
 }

@@ -50,7 +50,7 @@ interface IdleVm {
 export function scaleDownCandidates<T extends IdleVm>(members: readonly T[], surplusIdle: number, now: number, idleTimeoutMs: number): T[] {
   if (surplusIdle <= 0) return [];
   return members
-    .filter((vm) => vm.phase === "idle" && now - (vm.times.online ?? now) >= idleTimeoutMs)
+    .filter((vm) => (vm.phase === "idle" || vm.phase === "waiting") && now - (vm.times.online ?? now) >= idleTimeoutMs)
     .sort((a, b) => (a.times.online ?? 0) - (b.times.online ?? 0))
     .slice(0, surplusIdle);
 }

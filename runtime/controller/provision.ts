@@ -13,6 +13,7 @@ import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
 import { assertDevicesReady, placementFor } from "./vm-placement-step.ts";
 import { shapeSpecFor } from "./vm-shape.ts";
+import { registersOnClaim } from "../config/pool-register-shape.ts";
 import { runnerName, vmPaths } from "./naming.ts";
 import { teardown } from "./teardown.ts";
 import type { TeardownReason, VmRecord } from "./vm-record.ts";
@@ -22,7 +23,7 @@ export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noti
   const name = runnerName(ctx.config.namePrefix, ctx.config.host.name, pool.name);
   const requested = ctx.clock.now();
   const times = noticedAt === undefined ? { requested } : { noticed: Math.min(noticedAt, requested), requested };
-  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times, ...(await placementFor(ctx, pool)), ...(claim ? { claim } : {}) };
+  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times, ...(await placementFor(ctx, pool)), ...(claim ? { claim } : {}), ...(registersOnClaim(pool) ? { onClaim: true as const } : {}) };
   await ctx.records.put(record);
   await crashPoint("provision:recorded");
   return record;
@@ -41,8 +42,10 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     // The JIT config (a GitHub round trip) and the overlay (a local qemu-img) do not depend on
     // each other: make them at the same time.
     await fenced(ctx, record);
+    // An on-claim VM boots unregistered: its JIT config comes with its job (`claim.ts`).
     const [jitResult, overlayResult] = await Promise.allSettled([
-      github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId }).then(async (jit) => {
+      (registersOnClaim(pool) ? Promise.resolve(undefined) : github.generateJitConfig({ name, labels: pool.labels, runnerGroupId: config.github.runnerGroupId })).then(async (jit) => {
+        if (!jit) return undefined;
         record.runnerId = jit.runnerId;
         record.times.jit = clock.now();
         await crashPoint("provision:jit");
@@ -62,9 +65,11 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     const jit = jitResult.value;
 
     failedStep = "define_error";
-    await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);
-    await crashPoint("provision:secret");
-    await hypervisor.shareSecretFile(paths.secret);
+    if (jit) {
+      await writeFileAtomic(paths.secret, jit.encodedJitConfig, 0o600);
+      await crashPoint("provision:secret");
+      await hypervisor.shareSecretFile(paths.secret);
+    }
     await assertDevicesReady(ctx, pool);
     await hypervisor.defineDomain({ ...domainSpecFor(config, pool, name, paths, clock.now()), shape: shapeSpecFor(config, pool, ctx.hardware?.facts, record.placement) });
     record.times.defined = clock.now();
@@ -77,7 +82,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     await crashPoint("provision:started");
     record.phase = "booting";
     await ctx.records.put(record);
-    log.info({ event: "vm_started", runnerId: jit.runnerId }, "runner VM started");
+    log.info({ event: "vm_started", runnerId: jit?.runnerId }, jit ? "runner VM started" : "runner VM started; it waits for a job unregistered");
     return record;
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);

@@ -20,6 +20,7 @@ import type { DemandTracker } from "./demand-tracker.ts";
 import { readDrainFlag } from "./drain-flag.ts";
 import { nameOfFile, ownerPrefix, poolOfName, stateDirs, vmPaths } from "./naming.ts";
 import { planReconcile, type Action, type Observation, type Plan, type PlanSettings } from "./plan.ts";
+import { claim } from "./claim.ts";
 import { provision, recordNewVm } from "./provision.ts";
 import { buildInventory, buildStatus, type ControllerHealth, type InventoryDocument, type StatusDocument } from "./status-report.ts";
 import { teardown } from "./teardown.ts";
@@ -136,7 +137,7 @@ export class Reconciler {
       const result = await this.pass();
       if (this.health.shuttingDownSince !== undefined && result.status.vms.length === 0 && this.inFlight.size === 0) return;
       if (this.kicked) continue;
-      const transitional = result.status.vms.length > 0 && result.status.vms.some((vm) => vm.phase !== "idle" && vm.phase !== "busy");
+      const transitional = result.status.vms.some((vm) => vm.phase !== "idle" && vm.phase !== "busy" && vm.phase !== "waiting");
       const interval = transitional || this.inFlight.size > 0 || this.health.shuttingDownSince !== undefined
         ? busyIntervalMs
         : this.ctx.config.timing.reconcileSeconds * 1000;
@@ -220,6 +221,7 @@ export class Reconciler {
         .map(async (r) => consoles.set(r.name, await ctx.consoles.read(r.name, vmPaths(config.paths.state, r.name).serialLog))),
     );
     this.demand.prune(now);
+    const queued = this.demand.queuedJobs();
     return {
       now,
       records,
@@ -229,12 +231,13 @@ export class Reconciler {
       consoles,
       overlays,
       secrets,
-      queued: this.demand.queuedJobs(),
+      queued,
       assignments: this.demand.assignmentsByRunner(),
       history: await ctx.history.read(),
       drainingSince: this.health.drainingSince,
       shuttingDownSince: this.health.shuttingDownSince,
       inFlight,
+      clearedJobs: this.trust.cleared(queued),
     };
   }
 
@@ -267,7 +270,7 @@ export class Reconciler {
         await this.startProvision(pools.get(action.pool)!, action.noticedAt, this.fleet?.takeClaim(action.pool));
         continue;
       }
-      const key = action.kind === "teardown" || action.kind === "deleteRunner" ? action.name : nameOfFile(action.path);
+      const key = "name" in action ? action.name : nameOfFile(action.path);
       this.launch(key, () => this.perform(action, latest));
     }
   }
@@ -297,6 +300,9 @@ export class Reconciler {
         return;
       case "removeSecret":
         await rm(action.path, { force: true });
+        return;
+      case "claim":
+        await claim(ctx, latest.get(action.name)!);
         return;
     }
   }

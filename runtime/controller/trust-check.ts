@@ -100,6 +100,20 @@ export class TrustGate {
   }
 
   /**
+   * Jobs an on-claim VM may be given: their run is judged and not refused (every job, without a
+   * trust check). Never waits: a job not judged yet is looked up and cleared in a later pass.
+   */
+  cleared(jobs: readonly QueuedJob[]): Set<number> {
+    const ids = new Set<number>();
+    for (const job of jobs) {
+      if (job.untrusted !== undefined || !poolForJob(this.deps.pools, job.labels)) continue;
+      const verdict = this.judge ? this.verdictOf(job.repository, job.runId) : { headSha: "" };
+      if (verdict !== undefined && verdict.refuse === undefined) ids.add(job.id);
+    }
+    return ids;
+  }
+
+  /**
    * VMs running (or done with) a job whose run is refused: to be torn down in this pass. A run
    * not judged yet is looked up, and its refusal comes in a later pass. A job so short that its
    * VM was first seen finished is refused too: too late to stop, but it ends visibly and counts.
@@ -129,7 +143,8 @@ export class TrustGate {
         this.lookups.delete(key);
         this.verdicts.set(key, verdict);
         forgetOldest(this.verdicts);
-        if (verdict.refuse) this.deps.onVerdict();
+        // A refusal is acted on, and a clearance lets a waiting VM take its job: both want a pass.
+        this.deps.onVerdict();
       },
       // GitHub unreachable: looked up again when the job is next seen.
       () => this.lookups.delete(key),

@@ -3,10 +3,12 @@
  * libvirt domain, its GitHub runner, its console, and what webhooks said about its job.
  *
  *   provisioning → booting → idle → busy → finished → (torn down)
+ *   on-claim pools: booting → waiting → claimed → busy (`claim-lifecycle.ts`)
  *        any phase → tearing-down, with a reason, when something goes wrong or ends
  */
 import type { DomainInfo } from "../ports/hypervisor.ts";
 import type { RunnerInfo } from "../ports/github.ts";
+import { advanceOnClaim } from "./claim-lifecycle.ts";
 import { conclusionOf, type ConsoleMarks } from "./console-marks.ts";
 import type { JobRef, TeardownReason, VmRecord } from "./vm-record.ts";
 
@@ -64,7 +66,7 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
   if (record.phase === "provisioning") {
     // Only an interrupted provision (the controller died mid-way) reaches here. A domain that
     // was already started is adopted; anything less is cleaned up.
-    if (domain?.state === "running" && record.runnerId !== undefined) {
+    if (domain?.state === "running" && (record.runnerId !== undefined || record.onClaim)) {
       record.phase = "booting";
       record.times.started ??= now;
     } else {
@@ -98,6 +100,9 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
       },
     };
   }
+
+  const claimStep = advanceOnClaim(record, marks, tookJob, now, timing);
+  if (claimStep) return claimStep;
 
   // Running (or paused): move forward on evidence, then check the clocks.
   if (marks.listening || runner?.status === "online" || tookJob) record.times.online ??= now;

@@ -11,6 +11,10 @@ export type VmPhase =
   | "booting"
   /** Runner online, waiting for a job (a warm VM). */
   | "idle"
+  /** On-claim pools: booted without a registration, waiting on the job channel (a warm VM). */
+  | "waiting"
+  /** On-claim pools: given a queued job; its JIT config is being requested or handed over. */
+  | "claimed"
   /** Running a job. */
   | "busy"
   /** The guest powered off; waiting for teardown. */
@@ -28,6 +32,10 @@ export interface VmTimes {
   noticed?: number;
   requested: number;
   jit?: number;
+  /** On-claim: the pass that gave the VM its job. */
+  claimed?: number;
+  /** On-claim: the guest acked its JIT config on the job channel. */
+  handedOut?: number;
   overlay?: number;
   defined?: number;
   started?: number;
@@ -52,6 +60,15 @@ export interface JobRef {
   conclusion?: string;
   /** The run's head commit, recorded when the job is refused (its commit status goes there). */
   headSha?: string;
+}
+
+/** A queued job given to a waiting VM: what its JIT config is requested for. */
+export interface ClaimedJob {
+  id: number;
+  runId: number;
+  repository: string;
+  /** The job's own labels: the JIT config is requested for exactly these. */
+  labels: string[];
 }
 
 /** Why a VM was torn down. The first group are failures; the rest are normal ends. */
@@ -108,6 +125,10 @@ export interface VmRecord {
   job?: JobRef;
   /** Coordinated fleets: the claimed job this VM was started for, and the claim's fencing token. */
   claim?: { jobId: number; token: number };
+  /** Set for VMs of on-claim pools: they boot without a registration. */
+  onClaim?: true;
+  /** The queued job an on-claim VM was given (at most one, ever). */
+  claimedJob?: ClaimedJob;
   teardown?: {
     reason: TeardownReason;
     detail: string;
