@@ -63,13 +63,14 @@ const job = (id: number, over: Partial<QueuedJob> = {}): QueuedJob => ({ id, run
 const waiting = (name: string, poolName: string, online: number): VmRecord => ({ name, pool: poolName, phase: "waiting", onClaim: true, times: { requested: 0, online } });
 
 describe("planClaims", () => {
-  const pools = [pool("a"), pool("b"), pool("wide", { vcpus: 4, memoryMiB: 4096 }), pool("ahead", { register: "ahead" })];
+  const pools = [pool("a"), pool("b"), pool("wide", { vcpus: 4, memoryMiB: 4096 }), pool("arm", { arch: "arm64" }), pool("ahead", { register: "ahead" })];
 
   it.each([
     ["a cleared job goes to the VM that waited longest", [waiting("v1", "a", 5), waiting("v2", "a", 1)], { a: [job(1)] }, [1], [["v2", 1]]],
     ["a job not cleared (being judged, or refused) gets nothing", [waiting("v1", "a", 1)], { a: [job(1)] }, [], []],
     ["a VM of another pool of the same shape serves it", [waiting("v1", "b", 1)], { a: [job(1)] }, [1], [["v1", 1]]],
-    ["another shape does not", [waiting("v1", "wide", 1)], { a: [job(1)] }, [1], []],
+    ["another size does not", [waiting("v1", "wide", 1)], { a: [job(1)] }, [1], []],
+    ["nor another arch of the same size", [waiting("v1", "arm", 1)], { a: [job(1)] }, [1], []],
     ["jobs of pools registered ahead are not claimed", [waiting("v1", "a", 1)], { ahead: [job(1, { labels: ["self-hosted", "ahead"] })] }, [1], []],
     ["oldest job first when VMs are short", [waiting("v1", "a", 1)], { a: [job(2), job(1)] }, [1, 2], [["v1", 1]]],
     ["a VM already claimed is not claimed again", [{ ...waiting("v1", "a", 1), phase: "claimed" as const, claimedJob: { id: 9, runId: 90, repository: "acme/app", labels: [] } }], { a: [job(1)] }, [1], []],
