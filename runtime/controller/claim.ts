@@ -13,7 +13,7 @@ import type { TeardownReason, VmRecord } from "./vm-record.ts";
 /** How long the guest has to ack its JIT config (it is already waiting on the channel). */
 export const handoverTimeoutMs = 15_000;
 
-export async function claim(ctx: ControllerContext, claimed: VmRecord): Promise<void> {
+export async function handOverClaim(ctx: ControllerContext, claimed: VmRecord): Promise<void> {
   const { config, clock, github, hypervisor } = ctx;
   const job = claimed.claimedJob;
   if (!job) throw new Error(`VM ${claimed.name} has no claimed job`);

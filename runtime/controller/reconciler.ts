@@ -20,7 +20,7 @@ import type { DemandTracker } from "./demand-tracker.ts";
 import { readDrainFlag } from "./drain-flag.ts";
 import { nameOfFile, ownerPrefix, poolOfName, stateDirs, vmPaths } from "./naming.ts";
 import { planReconcile, type Action, type Observation, type Plan, type PlanSettings } from "./plan.ts";
-import { claim } from "./claim.ts";
+import { handOverClaim } from "./claim.ts";
 import { provision, recordNewVm } from "./provision.ts";
 import { buildInventory, buildStatus, type ControllerHealth, type InventoryDocument, type StatusDocument } from "./status-report.ts";
 import { teardown } from "./teardown.ts";
@@ -302,7 +302,7 @@ export class Reconciler {
         await rm(action.path, { force: true });
         return;
       case "claim":
-        await claim(ctx, latest.get(action.name)!);
+        await handOverClaim(ctx, latest.get(action.name)!);
         return;
     }
   }
