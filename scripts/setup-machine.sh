@@ -10,6 +10,8 @@ readonly QEMU_CONF="/etc/libvirt/qemu.conf"
 readonly PACKAGES=(
   # VMs: QEMU under libvirt, qcow2 tooling, the NAT network's dnsmasq and iptables
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base iptables
+  # arm64 guests (pools with arch: arm64; the arm64 lab): qemu-system-aarch64
+  qemu-system-arm
   # tini reaps QEMU's children at once (without it `virsh destroy` takes ~1.5 s, not ~0.23 s)
   tini
   # guest image: kernel download/unpack, initramfs, root filesystem, module dependency order

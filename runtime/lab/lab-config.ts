@@ -5,6 +5,7 @@
  */
 import type { ControllerConfigInput } from "../config/controller-config.ts";
 import type { NetworkAttachment } from "../ports/hypervisor.ts";
+import { archBootTimeoutSeconds, archPool, labLabelsFor, type LabArch } from "./arch-lab.ts";
 
 export interface GuestImage {
   base: string;
@@ -13,7 +14,7 @@ export interface GuestImage {
   cmdline: string;
 }
 
-export const labLabels = ["self-hosted", "linux", "x64", "runner-fleet"];
+export const labLabels = labLabelsFor("x64");
 
 export interface LabConfigInput {
   driver: "libvirt" | "memory";
@@ -29,6 +30,8 @@ export interface LabConfigInput {
   name?: string;
   listenHost?: string;
   coordination?: ControllerConfigInput["coordination"];
+  /** Guest arch (default x64); arm64 runs emulated here (`arch-lab.ts`). */
+  arch?: LabArch;
 }
 
 export function labControllerConfig(input: LabConfigInput): ControllerConfigInput {
@@ -45,13 +48,13 @@ export function labControllerConfig(input: LabConfigInput): ControllerConfigInpu
     listen: { host: input.listenHost ?? "127.0.0.1", port: 0 },
     webhook: { secret: input.webhookSecret, path: "/webhook" },
     adminToken: input.adminToken,
-    pools: [{ name: "lab", labels: labLabels, ...input.pool }],
+    pools: [{ name: "lab", labels: labLabelsFor(input.arch ?? "x64"), ...input.pool, ...archPool(input.arch ?? "x64") }],
     image: { base: input.image.base, boot: { kind: "kernel", kernel: input.image.kernel, initrd: input.image.initrd, cmdline: input.image.cmdline } },
     network: input.network,
     hypervisor: { driver: input.driver, domainType: "qemu" },
     paths: { state: input.stateDir, status: `${input.stateDir}/status.json`, inventory: `${input.stateDir}/inventory.json` },
     // Short intervals: the lab is watched by a person, and a dropped webhook should not stall it.
-    timing: { reconcileSeconds: 5, jobPollSeconds: 10, bootTimeoutSeconds: 120, jobTimeoutMinutes: 10, drainGraceSeconds: 60 },
+    timing: { reconcileSeconds: 5, jobPollSeconds: 10, bootTimeoutSeconds: archBootTimeoutSeconds(input.arch ?? "x64"), jobTimeoutMinutes: 10, drainGraceSeconds: 60 },
     ...(input.coordination ? { coordination: input.coordination } : {}),
   };
 }

@@ -15,11 +15,12 @@ import type { StatusDocument } from "../controller/status-report.ts";
 import type { Emulator } from "../emulator/server.ts";
 import { gitHubFor } from "../github/from-config.ts";
 import { hypervisorFor } from "../hypervisor/from-config.ts";
-import { labControllerConfig, labLabels, type GuestImage } from "./lab-config.ts";
+import { labControllerConfig, type GuestImage } from "./lab-config.ts";
 import { startLabGitHub } from "./lab-emulator.ts";
 import { jobPickup } from "./job-pickup.ts";
 import type { JobRow } from "./lab-report.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
+import { archLine, archSteps, labImageDir, labLabelsFor, type LabArch } from "./arch-lab.ts";
 import { checkLibvirt, defaultImageDir, readGuestImage, standInImage } from "./prerequisites.ts";
 import { fetchStatus, spawnController, stopController, waitFor } from "./controller-process.ts";
 
@@ -36,6 +37,8 @@ export interface LabOptions {
   signal: AbortSignal;
   /** Keep the state directory (logs, status) after the run. */
   keep?: boolean;
+  /** Guest arch (default x64); arm64 runs emulated on an x86_64 machine. */
+  arch?: LabArch;
 }
 
 export interface LabResult {
@@ -45,6 +48,8 @@ export interface LabResult {
   totalMs: number;
   stateDir: string;
   succeeded: boolean;
+  /** Other arches: where the first job ran and how long it took (`arch-lab.ts`). */
+  archLine?: string;
 }
 
 const warmTimeoutMs = 300_000;
@@ -52,7 +57,8 @@ const jobsTimeoutMs = 900_000;
 
 export async function runLab(options: LabOptions): Promise<LabResult> {
   const started = Date.now();
-  const image = options.driver === "libvirt" ? await libvirtImage(options.imageDir ?? defaultImageDir) : undefined;
+  const arch = options.arch ?? "x64";
+  const image = options.driver === "libvirt" ? await libvirtImage(options.imageDir ?? labImageDir(arch, defaultImageDir)) : undefined;
   const stateDir = await mkdtemp(join(tmpdir(), "runner-fleet-lab-"));
   // QEMU runs as its own user and must reach overlays and logs below here.
   await chmod(stateDir, 0o711);
@@ -72,6 +78,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
         adminToken: randomBytes(24).toString("hex"),
         pool: { min: 1, max: 3, vcpus: 1, memoryMiB: 768 },
         host: { vcpus: 4, memoryMiB: 4096 },
+        arch,
       }),
       "lab config",
     );
@@ -86,14 +93,14 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
 
     const warmStart = Date.now();
     options.progress?.("waiting for the warm pool");
-    await waitFor("the warm pool", warmTimeoutMs, async () => {
+    await waitFor("the warm pool", warmTimeoutMs * (arch === "x64" ? 1 : 3), async () => {
       const status = await fetchStatus(spawned.url);
       return status?.vms.some((vm) => vm.phase === "idle") ?? false;
     }, options.signal);
     const warmReadyMs = Date.now() - warmStart;
     options.say(`warm pool   ready in ${(warmReadyMs / 1000).toFixed(1)} s; queueing ${options.jobs} jobs at once`);
 
-    const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1)));
+    const enqueued = Array.from({ length: options.jobs }, (_, i) => emulator.enqueueJob(labJob(i + 1, 1, arch)));
     await waitFor(`${options.jobs} jobs`, jobsTimeoutMs, async () => {
       const done = enqueued.filter((job) => emulator.job(job.jobId)?.status === "completed").length;
       const running = enqueued.filter((job) => emulator.job(job.jobId)?.status === "in_progress").length;
@@ -114,6 +121,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     options.progress?.("draining the controller, then the leak check");
     await stopController(controller, 120_000);
     controller = undefined;
+    const served = arch === "x64" ? undefined : archLine(arch, emulator.github.state.jobs.get(enqueued[0]!.jobId)!);
     const leaks = await findLeaks({ prefix: ownerPrefix(config.namePrefix, config.host.name), stateDir: config.paths.state, hypervisor: hypervisorFor(config), github: gitHubFor(config) });
     return {
       rows,
@@ -121,7 +129,8 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       warmReadyMs,
       totalMs: Date.now() - started,
       stateDir,
-      succeeded: rows.every((row) => row.conclusion === "success") && leakCount(leaks) === 0,
+      succeeded: rows.every((row) => row.conclusion === "success") && leakCount(leaks) === 0 && (served?.ok ?? true),
+      ...(served ? { archLine: served.line } : {}),
     };
   } finally {
     if (controller) await stopController(controller, 60_000);
@@ -132,15 +141,16 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
 }
 
 /** Each lab job: a few steps a CI job would run, about `workSeconds` of work. */
-export function labJob(n: number, workSeconds = 1) {
+export function labJob(n: number, workSeconds = 1, arch: LabArch = "x64") {
   return {
     repository: "acme/app",
-    labels: labLabels,
+    labels: labLabelsFor(arch),
     jobName: `lab-job-${n}`,
     workflowName: "lab",
     steps: [
       { name: "who am I", run: "id -un; uname -sr" },
       { name: "work", run: `echo "job ${n} on $(hostname)"; sleep ${workSeconds}` },
+      ...archSteps(arch),
     ],
     event: { name: "pull_request", sender: { login: "octocat", type: "User" as const }, pullRequest: { number: n, authorAssociation: "MEMBER" as const } },
   };

@@ -46,13 +46,16 @@ export interface LabImage {
   manifest: Record<string, unknown>;
 }
 
-export async function ensureLabImage(): Promise<LabImage> {
-  await run(join(process.cwd(), "guest/build-image.sh"), [labImageDir], { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
-  const manifest = JSON.parse(await readFile(join(labImageDir, "manifest.json"), "utf8")) as Record<string, unknown>;
+/** The lab image for `arch` (arm64: built from Debian's arm64 packages, `RF_LAB_ARM64_IMAGE_DIR`). */
+export async function ensureLabImage(arch: "amd64" | "arm64" = "amd64"): Promise<LabImage> {
+  const dir = arch === "amd64" ? labImageDir : (process.env.RF_LAB_ARM64_IMAGE_DIR ?? "/var/lib/runner-fleet/images/lab-arm64");
+  const args = arch === "amd64" ? [dir] : ["--arch", arch, dir];
+  await run(join(process.cwd(), "guest/build-image.sh"), args, { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 });
+  const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
   // The manifest names the versioned files: a later rebuild never changes what these point to.
   const artifacts = manifest.artifacts as Record<"vmlinux" | "initrd" | "base", { path: string }>;
   return {
-    dir: labImageDir,
+    dir,
     kernel: artifacts.vmlinux.path,
     initrd: artifacts.initrd.path,
     base: artifacts.base.path,

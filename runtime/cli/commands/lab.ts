@@ -8,11 +8,12 @@ import { runMultiHostLab } from "../../lab/multi-host.ts";
 import { renderHostJobTable } from "../../lab/multi-host-report.ts";
 import { renderJobTable, renderSummary } from "../../lab/lab-report.ts";
 import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts";
+import { labImageDir } from "../../lab/arch-lab.ts";
 
 export const command: Command = {
   summary: "run the whole system on this machine: emulator, controller, N jobs, report",
   usage: [
-    "usage: fleet lab [--jobs N] [--hosts N] [--driver libvirt|memory] [--image-dir DIR] [--keep] [--json]",
+    "usage: fleet lab [--jobs N] [--hosts N] [--driver libvirt|memory] [--arch x64|arm64] [--image-dir DIR] [--keep] [--json]",
     "",
     "Starts the GitHub emulator and a controller, waits for the warm pool, queues N jobs at",
     "once, prints each job's phase timings, p50/p95 queue wait and a leak check.",
@@ -22,7 +23,8 @@ export const command: Command = {
     "                   a private PostgreSQL; one is SIGKILLed mid-burst, one cut off for longer",
     "                   than a lease (docs/coordination.md). Default 1: the single-host lab.",
     "  --driver D       libvirt: real QEMU VMs (default, needs root); memory: simulated VMs",
-    `  --image-dir DIR  guest image built by guest/build-image.sh (default ${defaultImageDir})`,
+    "  --arch A         guest arch: x64 (default) or arm64 (emulated here; guest/build-image.sh --arch arm64)",
+    `  --image-dir DIR  guest image built by guest/build-image.sh (default ${defaultImageDir}, arm64: ${labImageDir("arm64", defaultImageDir)})`,
     "  --keep           keep the lab's state directory (controller log, status) afterwards",
     "  --json           only the result, as JSON (no progress lines)",
     "",
@@ -35,6 +37,7 @@ export const command: Command = {
       jobs: { type: "string" },
       hosts: { type: "string", default: "1" },
       driver: { type: "string", default: "libvirt" },
+      arch: { type: "string", default: "x64" },
       "image-dir": { type: "string" },
       keep: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -45,9 +48,13 @@ export const command: Command = {
     const jobs = Number(values.jobs ?? (hosts === 1 ? "5" : values.driver === "memory" ? "12" : "6"));
     if (!Number.isInteger(jobs) || jobs < 1 || jobs > 100) throw new UsageError(`--jobs must be a whole number from 1 to 100, got ${values.jobs}`);
     if (values.driver !== "libvirt" && values.driver !== "memory") throw new UsageError(`--driver must be libvirt or memory, got ${values.driver}`);
+    if (values.arch !== "x64" && values.arch !== "arm64") throw new UsageError(`--arch must be x64 or arm64, got ${values.arch}`);
+    if (values.arch === "arm64" && (values.driver !== "libvirt" || hosts > 1)) {
+      throw new UsageError("--arch arm64 runs the single-host lab on real VMs: --driver libvirt, no --hosts (in-memory VMs run on this machine's own CPU)");
+    }
     const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
     const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
-    const vms = values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs";
+    const vms = `${values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs"}${values.arch === "arm64" ? ", arm64 guests (aarch64, emulated)" : ""}`;
     say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}${hosts > 1 ? ` on ${hosts} hosts` : ""}, ${vms}`);
     const driver: "libvirt" | "memory" = values.driver;
     const common = {
@@ -61,7 +68,7 @@ export const command: Command = {
     };
     const kept = values.keep ? "   (state kept in " : undefined;
     try {
-      const result = await (hosts > 1 ? runMultiHostLab({ ...common, hosts }) : runLab(common)).finally(() => progress.stop());
+      const result = await (hosts > 1 ? runMultiHostLab({ ...common, hosts }) : runLab({ ...common, arch: values.arch })).finally(() => progress.stop());
       if (values.json) {
         writeJson(io.stdout, result);
         return result.succeeded ? ExitCode.ok : ExitCode.degraded;
@@ -77,6 +84,7 @@ export const command: Command = {
         say("");
         say(renderSummary(result.rows, result.leaks));
         say(`total                         ${(result.totalMs / 1000).toFixed(1)} s${kept ? `${kept}${result.stateDir})` : ""}`);
+        if (result.archLine) say(result.archLine);
       }
       return result.succeeded ? ExitCode.ok : ExitCode.degraded;
     } catch (error) {

@@ -6,7 +6,7 @@ import type { DomainMetadata, DomainSpec, NetworkAttachment } from "../../ports/
 import { validateDomainSpec } from "../spec-validation.ts";
 import { renderJobChannel } from "./job-channel-xml.ts";
 import { escapeXml, unescapeXml } from "./xml-text.ts";
-import { domainTypeOf, renderCpu, renderFeatures, renderHostdevs, renderOsType, renderTuning, renderVcpu, validateShape } from "./shape-xml.ts";
+import { domainTypeOf, hasGenId, renderCpu, renderFeatures, renderHostdevs, renderOsType, renderTuning, renderVcpu, validateShape } from "./shape-xml.ts";
 
 /** Namespace of the controller's bookkeeping element inside `<metadata>`. */
 export const metadataNamespace = "https://runner-fleet.dev/xmlns/domain/1";
@@ -41,7 +41,7 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`  <name>${x(spec.name)}</name>`);
   if (options.uuid !== undefined) lines.push(`  <uuid>${x(options.uuid)}</uuid>`);
   // A VM generation id: a restored snapshot gets a new one, and the guest kernel reseeds its RNG.
-  lines.push(`  <genid/>`);
+  if (hasGenId(spec.shape)) lines.push(`  <genid/>`);
   lines.push(`  <metadata>`);
   lines.push(`    ${renderMetadataElement(spec.metadata)}`);
   lines.push(`  </metadata>`);

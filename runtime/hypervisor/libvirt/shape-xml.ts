@@ -68,6 +68,11 @@ export function renderTuning(shape: VmShapeSpec | undefined): string[] {
   return lines;
 }
 
+/** QEMU's VM generation id device is ACPI-based, x86 only: libvirt refuses `<genid/>` for aarch64. */
+export function hasGenId(shape: VmShapeSpec | undefined): boolean {
+  return shape?.arch !== "aarch64";
+}
+
 /** `<os><type>`: aarch64 guests use QEMU's `virt` machine. */
 export function renderOsType(shape: VmShapeSpec | undefined, machine: string): string {
   const arch = shape?.arch ?? "x86_64";

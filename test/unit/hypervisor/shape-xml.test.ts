@@ -75,6 +75,7 @@ describe("renderDomainXml with a shape", () => {
     expect(xml).toMatch(/^<domain type='qemu'>/);
     expect(xml).toContain("<type arch='aarch64' machine='virt'>hvm</type>");
     expect(xml).not.toContain("<acpi/>");
+    expect(xml).not.toContain("<genid/>");
     expect(xml).toContain("cortex-a57");
   });
 
