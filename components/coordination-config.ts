@@ -27,6 +27,8 @@ export interface CoordinatorSettings {
   /** The one address PostgreSQL listens on: the address the fleet's hosts reach it at. */
   listenAddress: string;
   port: number;
+  /** What pg_hba.conf admits: addresses or CIDR networks. */
+  clients: string[];
   tls: CoordinatorTls;
   /** The role's password; derived from the GitHub credential unless `coordinatorPassword` is set. */
   password?: SecretValue;
@@ -51,6 +53,11 @@ const coordinatorSchema = z
     host: z.string().min(1),
     listenAddress: z.ipv4({ error: "expected the IPv4 address the fleet's hosts reach the coordinator at" }).optional(),
     port: z.number().int().min(1).max(65535).default(5432),
+    /** Addresses or networks pg_hba.conf admits; default every host's `address`. */
+    clients: z
+      .array(z.union([z.ipv4(), z.cidrv4(), z.ipv6(), z.cidrv6()], { error: "expected an IP address or a CIDR network" }))
+      .min(1)
+      .optional(),
     tls: z
       .union([
         z.object({ kind: z.literal("self-signed") }).strict(),
@@ -103,10 +110,10 @@ export function checkCoordination(stack: Parsed & { hosts: readonly FleetHostRef
   } else if (coordinator.listenAddress === undefined && isIP(host.address) !== 4) {
     problems.push({ path: ["coordinator", "listenAddress"], message: `required: host "${host.name}" has no IPv4 address to listen on` });
   }
-  // pg_hba.conf admits addresses, not names: every fleet host must be one.
+  // pg_hba.conf admits addresses, not names: without clients, every fleet host's must be one.
   stack.hosts.forEach((h, i) => {
-    if (isIP(h.address) === 0) {
-      problems.push({ path: ["hosts", i, "address"], message: "must be an IP address with coordinator (pg_hba.conf admits the fleet's addresses)" });
+    if (coordinator.clients === undefined && isIP(h.address) === 0) {
+      problems.push({ path: ["hosts", i, "address"], message: "must be an IP address with coordinator (pg_hba.conf admits the fleet's addresses), or list them in coordinator.clients" });
     }
   });
   const tlsKey = stack.coordinatorTlsKey;
@@ -133,6 +140,7 @@ export function coordinationSettings(stack: Parsed & { hosts: readonly FleetHost
       host: coordinator.host,
       listenAddress: coordinator.listenAddress ?? address,
       port: coordinator.port,
+      clients: coordinator.clients ?? stack.hosts.map((h) => h.address),
       tls,
       ...(stack.coordinatorPassword !== undefined ? { password: stack.coordinatorPassword } : {}),
     },

@@ -56,6 +56,7 @@ export function renderPgHba(clients: readonly string[]): string {
 }
 
 function hostCidr(address: string): string {
+  if (address.includes("/")) return address;
   return address.includes(":") ? `${address}/128` : `${address}/32`;
 }
 

@@ -45,7 +45,7 @@ function coordinationFor(config: FleetConfig, name: string, parent: pulumi.Resou
     {
       settings,
       host: config.hosts.find((host) => host.name === settings.host)!,
-      clients: config.hosts.map((host) => host.address),
+      clients: settings.clients,
       password: settings.password ?? deriveCoordinatorPassword(githubCredential(config)),
     },
     { parent },

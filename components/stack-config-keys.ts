@@ -150,7 +150,7 @@ export const configKeys = {
   coordinator: {
     kind: "object",
     description:
-      "Optional instead of coordination: install PostgreSQL on one of the hosts, {host, listenAddress, port, tls: {kind: self-signed} or {kind: provided, certificate, ca}}. Only the hosts' addresses may connect, over TLS.",
+      "Optional instead of coordination: install PostgreSQL on one of the hosts, {host, listenAddress, port, clients, tls: {kind: self-signed} or {kind: provided, certificate, ca}}. Only the hosts' addresses (or clients) may connect, over TLS.",
     default: {},
   },
   coordinatorPassword: {

@@ -70,6 +70,11 @@ describe("bad coordination config", () => {
       error: /runner-fleet:hosts\[1\]\.address: must be an IP address with coordinator/,
     },
     {
+      name: "coordinator clients that are not addresses",
+      edit: (c) => (c["runner-fleet:coordinator"] = { host: "hv1", clients: ["hv2.acme-corp.example"] }),
+      error: /runner-fleet:coordinator\.clients\[0\]: expected an IP address or a CIDR network/,
+    },
+    {
       name: "a provided certificate without its key",
       edit: (c) =>
         (c["runner-fleet:coordinator"] = {
@@ -161,6 +166,19 @@ describe("a Coordinator on one of the hosts", () => {
     // Each host pins the certificate before its controller restarts.
     const ca = recorder.named("runner-fleet-hv1-coordinator-ca");
     expect(ca.inputs.delete).toBe(`rm -f ${coordinatorNames.clientRootCert}`);
+  });
+
+  it("admits the networks in coordinator.clients instead, and then hosts may be named by DNS", async () => {
+    const { config } = devStack((c) => {
+      twoHosts(c);
+      hostsOf(c)[1]!.address = "hv2.acme-corp.example";
+      c["runner-fleet:coordinator"] = { host: "hv1", clients: ["10.20.0.0/24"] };
+    }, {}, secrets);
+    const { recorder } = await runProgram(config, devRepositories);
+    const rules = String(recorder.named("runner-fleet-coordinator-config").inputs.stdin)
+      .split("\n")
+      .filter((line) => line.startsWith("hostssl"));
+    expect(rules).toEqual([expect.stringMatching(/^hostssl runner_fleet\s+runner_fleet\s+10\.20\.0\.0\/24\s+scram-sha-256$/)]);
   });
 
   it("takes the operator's password when one is set", async () => {

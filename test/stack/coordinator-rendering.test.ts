@@ -38,6 +38,14 @@ describe("pg_hba.conf", () => {
         ["hostssl", "runner_fleet", "runner_fleet", "2001:db8::5/128", "scram-sha-256"],
       ],
     },
+    {
+      clients: ["10.20.0.0/24", "fd00:20::/64"],
+      rules: [
+        ["local", "all", "postgres", "peer"],
+        ["hostssl", "runner_fleet", "runner_fleet", "10.20.0.0/24", "scram-sha-256"],
+        ["hostssl", "runner_fleet", "runner_fleet", "fd00:20::/64", "scram-sha-256"],
+      ],
+    },
   ])("admits exactly the fleet's addresses $clients, over TLS with SCRAM", ({ clients, rules }) => {
     expect(ruleLines(renderPgHba(clients)).map(fields)).toEqual(rules);
   });
