@@ -132,7 +132,7 @@ ROOTFS_KEY=$(printf '%s\n' "v1" "$([[ ${ARCH} == amd64 ]] || echo "${ARCH}")" "$
   sha256sum | cut -c1-16)
 INPUTS_HASH=$(
   {
-    sha256sum "${HERE}/build-image.sh" "${HERE}/initramfs-init" "${HERE}/guest-init" "${HERE}/udhcpc.script" \
+    sha256sum "${HERE}/build-image.sh" "${HERE}/initramfs-init" "${HERE}/guest-init" "${HERE}/udhcpc.script" "${HERE}/net-apply" \
       "${HERE}/modules.txt" "${AGENT_BUNDLE}" | cut -d' ' -f1
     printf '%s\n' "${KERNEL_PACKAGE}=${KERNEL_VERSION}" "busybox-static=${BUSYBOX_VERSION}" "${ROOTFS_KEY}" \
       "${ROOTFS_SIZE}" "${CMDLINE}" "${ARCH}"
@@ -289,6 +289,7 @@ cp -al "${ROOTFS_CACHE}" "${ROOTFS}"
 rm -f "${ROOTFS}/.complete"
 install -D -m 0755 "${HERE}/guest-init" "${ROOTFS}/sbin/runner-fleet-init"
 install -D -m 0755 "${HERE}/udhcpc.script" "${ROOTFS}/usr/share/runner-fleet/udhcpc.script"
+install -D -m 0755 "${HERE}/net-apply" "${ROOTFS}/usr/sbin/runner-fleet-net-apply"
 install -D -m 0644 "${AGENT_BUNDLE}" "${ROOTFS}/opt/runner-fleet/guest-agent.cjs"
 if [[ -f ${ROOTFS}/.nodejs-version ]]; then
   NODE_VERSION=$(cat "${ROOTFS}/.nodejs-version")

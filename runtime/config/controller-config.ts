@@ -11,6 +11,7 @@ import { coordinationConfigSchema } from "./coordination-config.ts";
 import { poolSizingShape } from "./pool-sizing-shape.ts";
 import { hostShapeFields, poolShapeFields, refinePoolShapes } from "./pool-shape.ts";
 import { poolRegisterShape } from "./pool-register-shape.ts";
+import { parseSubnet } from "../protocol/guest-network.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -67,13 +68,27 @@ const scopeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("repo"), owner: z.string().min(1), repo: z.string().min(1) }).strict(),
 ]);
 
+function validSubnet(subnet: string): boolean {
+  try {
+    return parseSubnet(subnet) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 const bootSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("kernel"), kernel: absolutePath, initrd: absolutePath, cmdline: z.string() }).strict(),
   z.object({ kind: z.literal("disk") }).strict(),
 ]);
 
 const networkSchema = z
-  .object({ kind: z.literal("libvirt-network"), network: z.string().min(1), filter: z.string().min(1).optional() })
+  .object({
+    kind: z.literal("libvirt-network"),
+    network: z.string().min(1),
+    filter: z.string().min(1).optional(),
+    /** The network's IPv4 subnet: with it, kernel-boot guests get a static address (address-allocator.ts). */
+    subnet: z.string().refine(validSubnet, "expected an IPv4 CIDR from /8 to /29, e.g. 10.213.0.0/24").optional(),
+  })
   .strict();
 
 export const controllerConfigSchema = z

@@ -9,6 +9,7 @@ import { rm } from "node:fs/promises";
 import type { PoolConfig } from "../config/controller-config.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 import type { ControllerContext } from "./context.ts";
+import { assignAddress } from "./address-allocator.ts";
 import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
 import { assertDevicesReady, placementFor } from "./vm-placement-step.ts";
@@ -23,7 +24,17 @@ export async function recordNewVm(ctx: ControllerContext, pool: PoolConfig, noti
   const name = runnerName(ctx.config.namePrefix, ctx.config.host.name, pool.name);
   const requested = ctx.clock.now();
   const times = noticedAt === undefined ? { requested } : { noticed: Math.min(noticedAt, requested), requested };
-  const record: VmRecord = { name, pool: pool.name, phase: "provisioning", times, ...(await placementFor(ctx, pool)), ...(claim ? { claim } : {}), ...(registersOnClaim(pool) ? { onClaim: true as const } : {}) };
+  const address = assignAddress(ctx.config, name, await ctx.records.list());
+  const record: VmRecord = {
+    name,
+    pool: pool.name,
+    ...(address !== undefined && { address }),
+    phase: "provisioning",
+    times,
+    ...(await placementFor(ctx, pool)),
+    ...(claim ? { claim } : {}),
+    ...(registersOnClaim(pool) ? { onClaim: true as const } : {}),
+  };
   await ctx.records.put(record);
   await crashPoint("provision:recorded");
   return record;
@@ -71,7 +82,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
       await hypervisor.shareSecretFile(paths.secret);
     }
     await assertDevicesReady(ctx, pool);
-    await hypervisor.defineDomain({ ...domainSpecFor(config, pool, name, paths, clock.now()), shape: shapeSpecFor(config, pool, ctx.hardware?.facts, record.placement) });
+    await hypervisor.defineDomain({ ...domainSpecFor(config, pool, name, paths, clock.now(), record.address), shape: shapeSpecFor(config, pool, ctx.hardware?.facts, record.placement) });
     record.times.defined = clock.now();
     await crashPoint("provision:defined");
 

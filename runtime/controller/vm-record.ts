@@ -120,6 +120,8 @@ export interface VmRecord {
   name: string;
   pool: string;
   runnerId?: number;
+  /** The static IPv4 address given to the guest (address-allocator.ts); absent when it asks DHCP. */
+  address?: string;
   phase: VmPhase;
   times: VmTimes;
   job?: JobRef;

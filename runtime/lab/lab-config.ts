@@ -4,7 +4,6 @@
  * emulator's runner listener.
  */
 import type { ControllerConfigInput } from "../config/controller-config.ts";
-import type { NetworkAttachment } from "../ports/hypervisor.ts";
 import { archBootTimeoutSeconds, archPool, labLabelsFor, type LabArch } from "./arch-lab.ts";
 
 export interface GuestImage {
@@ -20,7 +19,8 @@ export interface LabConfigInput {
   driver: "libvirt" | "memory";
   emulator: { url: string; appId: number; installationId: number; privateKey: string };
   image: GuestImage;
-  network: NetworkAttachment;
+  /** With `subnet`, guests get static addresses (runtime/controller/address-allocator.ts). */
+  network: ControllerConfigInput["network"];
   stateDir: string;
   webhookSecret: string;
   adminToken: string;

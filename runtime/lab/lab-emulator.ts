@@ -14,7 +14,7 @@ export const memoryDriverNetwork: NetworkAttachment = { kind: "libvirt-network",
 
 export interface LabGitHub {
   emulator: Emulator;
-  network: NetworkAttachment;
+  network: LabConfigInput["network"];
   /** The libvirt network, with the real-VM driver. */
   labNetwork?: LabNetwork;
   /** What the controller config needs to know of the emulator. */

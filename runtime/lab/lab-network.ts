@@ -15,7 +15,7 @@ import type { NetworkAttachment } from "../ports/hypervisor.ts";
 
 export interface LabNetwork {
   /** What the controller's config and domain specs name. */
-  attachment: Extract<NetworkAttachment, { kind: "libvirt-network" }>;
+  attachment: NetworkAttachment & { subnet: string };
   subnet: string;
   /** The host's address on the bridge: where the runner listener listens. */
   gateway: string;
@@ -39,7 +39,7 @@ export async function startLabNetwork(options: { uri?: string } = {}): Promise<L
     const { gateway } = planSubnet(params.subnet);
     let filterDefined = false;
     return {
-      attachment: { kind: "libvirt-network", network: params.network, filter: params.filter },
+      attachment: { kind: "libvirt-network", network: params.network, filter: params.filter, subnet: params.subnet },
       subnet: params.subnet,
       gateway,
       bridge: params.bridge,

@@ -19,6 +19,11 @@ export interface NetworkAttachment {
   kind: "libvirt-network";
   network: string;
   filter?: string;
+  /**
+   * The guest's IPv4 address when the controller assigned it (address-allocator.ts): the filter
+   * gets it as its IP parameter, so libvirt does not learn it from the guest's traffic.
+   */
+  ip?: string;
 }
 
 /** Direct kernel boot (the lab's Debian-package image) or boot from the disk's own bootloader. */

@@ -108,9 +108,15 @@ export function renderLibvirtInterface(network: NetworkAttachment, mac?: string)
     ...(mac !== undefined ? [`      <mac address='${x(mac)}'/>`] : []),
     `      <source network='${x(network.network)}'/>`,
     `      <model type='virtio'/>`,
-    ...(network.filter !== undefined ? [`      <filterref filter='${x(network.filter)}'/>`] : []),
+    ...(network.filter !== undefined ? renderFilterref(network.filter, network.ip) : []),
     `    </interface>`,
   ];
+}
+
+/** With the guest's IP given, libvirt instantiates the filter once instead of learning the address first. */
+function renderFilterref(filter: string, ip: string | undefined): string[] {
+  if (ip === undefined) return [`      <filterref filter='${x(filter)}'/>`];
+  return [`      <filterref filter='${x(filter)}'>`, `        <parameter name='IP' value='${x(ip)}'/>`, `      </filterref>`];
 }
 
 const startTag = /<([A-Za-z_][\w.-]*):runner\b((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*\/?>/g;

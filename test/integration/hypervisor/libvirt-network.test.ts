@@ -7,7 +7,8 @@
  * Every probe target is on this machine and could answer: a listener on the host's bridge address
  * (the controller and the emulator listen on 0.0.0.0 here, as a production host may; an SSH
  * stand-in on port 22) or on a stand-in address added to the bridge for each blocked range. The
- * guest's default route is the host (static address), so only the filter stands between the
+ * guest's default route is the host (the static address the controller assigned, on its kernel
+ * command line and in its filter's IP parameter), so only the filter stands between the
  * guest and each of them. The network is isolated: the host forwards nothing, so no probe can
  * leave the machine even if the filter failed. 169.254.169.254 is probed but not stood in for
  * (the machine's own metadata service may live there).
@@ -20,6 +21,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLibvirtFleet, type LibvirtFleet } from "../../support/libvirt-fleet.ts";
 import { describeWithLibvirt, ensureLabImage } from "../../support/lab-image.ts";
+import { ipv4ToNumber, planSubnet } from "../../../runtime/protocol/guest-network.ts";
 
 const run = promisify(execFile);
 
@@ -75,14 +77,8 @@ await describeWithLibvirt("a guest on the project's own network and nwfilter", (
     });
 
   beforeAll(async () => {
-    const image = await ensureLabImage();
-    // A static address, so the guest's default route is the host: nothing but the filter stops a probe.
-    fleet = await startLibvirtFleet({
-      pool: { min: 1, max: 1 },
-      listenHost: "0.0.0.0",
-      emulator: { host: "0.0.0.0" },
-      cmdline: (lab) => image.cmdline.replace("rf.net=dhcp", `rf.net=static:${lab.labNetwork!.subnet.replace(/0\/24$/, "200/24")}:${lab.labNetwork!.gateway}`),
-    });
+    await ensureLabImage();
+    fleet = await startLibvirtFleet({ pool: { min: 1, max: 1 }, listenHost: "0.0.0.0", emulator: { host: "0.0.0.0" } });
     gateway = fleet.lab.labNetwork!.gateway;
     bridge = fleet.lab.labNetwork!.bridge;
     for (const address of Object.values(standIns)) {
@@ -116,6 +112,14 @@ await describeWithLibvirt("a guest on the project's own network and nwfilter", (
     const pid = (await readFile(`/run/libvirt/qemu/${domain!.name}.pid`, "utf8")).trim();
     const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
     const sandbox = argv[argv.indexOf("-sandbox") + 1];
+    // The controller's address, in the static half: on the kernel command line and the filter's IP
+    // (clean-traffic drops anything else the guest sends, so the job below proves the guest took it).
+    const { stdout: xml } = await run("virsh", ["-c", "qemu:///system", "dumpxml", domain!.name]);
+    const address = /<parameter name='IP' value='([\d.]+)'\/>/.exec(xml)?.[1];
+    const plan = planSubnet(fleet.lab.labNetwork!.subnet);
+    expect(ipv4ToNumber(address!)).toBeGreaterThanOrEqual(ipv4ToNumber(plan.staticStart));
+    expect(ipv4ToNumber(address!)).toBeLessThanOrEqual(ipv4ToNumber(plan.staticEnd));
+    expect(argv.join(" ")).toContain(`rf.net=static:${address}/24:${gateway}:${gateway}`);
 
     const probes: Probe[] = [
       { name: "runner protocol", host: gateway, port: runnerPort, path: "/_runner/sessions" },

@@ -76,6 +76,9 @@ describe("renderDomainXml", () => {
     expect(plain).not.toContain("qemu:");
     const filtered = renderDomainXml({ ...spec, network: { kind: "libvirt-network", network: "runners", filter: "rf-clean" } });
     expect(filtered).toContain("<filterref filter='rf-clean'/>");
+    // An address the controller assigned: the filter gets it, so libvirt learns nothing.
+    const given = renderDomainXml({ ...spec, network: { kind: "libvirt-network", network: "runners", filter: "rf-clean", ip: "10.9.0.200" } });
+    expect(given).toContain("<filterref filter='rf-clean'>\n        <parameter name='IP' value='10.9.0.200'/>\n      </filterref>");
   });
 
   it("escapes every interpolated value", () => {

@@ -15,7 +15,7 @@ const lab: NetworkParams = {
 };
 
 function rules(xml: string) {
-  return [...xml.matchAll(/<rule action='(\w+)' direction='(\w+)' priority='(\d+)'>\s*<([\w-]+)\s*([^/]*)\/>/g)].map(
+  return [...xml.matchAll(/<rule action='(\w+)' direction='(\w+)' priority='(\d+)'(?: statematch='false')?>\s*<([\w-]+)\s*([^/]*)\/>/g)].map(
     ([, action, direction, priority, protocol, attrs]) => ({ action, direction, priority: Number(priority), protocol, attrs }),
   );
 }
