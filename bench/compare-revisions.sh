@@ -5,8 +5,8 @@
 #
 # Checks each revision out into a temporary worktree (node_modules linked from this checkout),
 # builds it and its own guest image (/var/lib/runner-fleet/images/compare-<commit>; the shared lab
-# image is never touched), then runs, ROUNDS times, old then new: `bench --json` and `fleet lab
-# --json` (timed). Each run takes the VM lock (/tmp/runner-fleet-vm.lock) on its own, so other
+# image is never touched), then runs, ROUNDS times, old then new: `fleet lab --json` (timed) and
+# `bench --json`. Each run takes the VM lock (/tmp/runner-fleet-vm.lock) on its own, so other
 # users of the machine wait at most one run. Interleaving cancels the machine's drift; the table
 # shows each figure's median over the rounds, old beside new. Raw outputs stay in the printed
 # directory. Environment: RF_COMPARE_BENCH_ARGS (extra bench flags, e.g. "--burst-jobs 10"),
@@ -111,8 +111,8 @@ prepare old "$1"
 prepare new "$2"
 for round in $(seq 1 "${ROUNDS}"); do
   for label in old new; do
-    [[ ${RF_COMPARE_SKIP_BENCH:-0} == 1 ]] || run_bench "${label}" "${round}"
     [[ ${RF_COMPARE_SKIP_LAB:-0} == 1 ]] || run_lab "${label}" "${round}"
+    [[ ${RF_COMPARE_SKIP_BENCH:-0} == 1 ]] || run_bench "${label}" "${round}"
   done
 done
 
