@@ -80,6 +80,9 @@ prepare() {
       echo "compare-revisions: could not point ${label}'s domains at the wrapper" >&2
       exit 1
     }
+    # Its define-time check reads libvirt's planned command line, which still names -sandbox.
+    perl -pi -e 's{!sandboxDeniesSpawn\(argv\)}{!sandboxDeniesSpawn(argv.replace(/-sandbox\\s+\\S+/, ""))}' \
+      "${tree}/runtime/hypervisor/libvirt/libvirt-hypervisor.ts"
   fi
   (cd "${tree}" && node scripts/build.mjs --quiet)
   IMAGES[${label}]="/var/lib/runner-fleet/images/compare-${COMMIT[${label}]:0:12}"

@@ -2,7 +2,8 @@
  * Benchmark of the libvirt adapter and the lab image on this host: how long each Hypervisor
  * call takes (overlay, define, start, list, destroy, undefine, remove) and how long the lab
  * guest takes from start to poweroff when it has no JIT config (kernel, initramfs, root disk,
- * init, a DHCP lease on the lab's filtered network; the agent is not started). Run as root with libvirtd up and the lab image built.
+ * init, a static address on the lab's filtered network, as the controller gives it; the agent
+ * is not started). Run as root with libvirtd up and the lab image built.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { createLibvirtHypervisor } from "../runtime/hypervisor/libvirt/libvirt-hypervisor.ts";
 import { startLabNetwork } from "../runtime/lab/lab-network.ts";
 import type { DomainSpec } from "../runtime/ports/hypervisor.ts";
+import { guestNetworkCmdlineArg, guestNetworkConfig, planSubnet } from "../runtime/protocol/guest-network.ts";
 
 export interface HypervisorBenchOptions {
   uri?: string;
@@ -77,8 +79,10 @@ export async function benchHypervisor(options: HypervisorBenchOptions = {}): Pro
     for (let i = 0; i < (options.boots ?? 3); i += 1) {
       const name = `${prefix}boot-${i}`;
       await hv.createOverlay(manifest.artifacts.base.path, join(dir, `${name}.qcow2`));
-      const boot = { kind: "kernel" as const, kernel: manifest.artifacts.vmlinux.path, initrd: manifest.artifacts.initrd.path, cmdline: manifest.cmdlineDhcp };
-      await hv.defineDomain(spec(name, boot));
+      const net = guestNetworkConfig(network.subnet, planSubnet(network.subnet).staticStart);
+      const cmdline = `${manifest.cmdlineDhcp} ${guestNetworkCmdlineArg(net)}`;
+      const boot = { kind: "kernel" as const, kernel: manifest.artifacts.vmlinux.path, initrd: manifest.artifacts.initrd.path, cmdline };
+      await hv.defineDomain({ ...spec(name, boot), network: { ...network.attachment, ip: net.address } });
       await timed("start → poweroff, lab image, no JIT config", async () => {
         await hv.startDomain(name);
         while ((await hv.listDomains(name))[0]?.state === "running") await new Promise((resolve) => setTimeout(resolve, 50));
