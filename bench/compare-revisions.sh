@@ -6,8 +6,8 @@
 # Checks each revision out into a temporary worktree (node_modules linked from this checkout),
 # builds it and its own guest image (/var/lib/runner-fleet/images/compare-<commit>; the shared lab
 # image is never touched), then runs, ROUNDS times, old then new: `fleet lab --json` (timed) and
-# `bench --json`. Each run takes the VM lock (/tmp/runner-fleet-vm.lock) on its own, so other
-# users of the machine wait at most one run. Interleaving cancels the machine's drift; the table
+# `bench --json`, all under the VM lock (/tmp/runner-fleet-vm.lock, taken once: every run sees
+# the same machine, and no other user's VMs in between). Interleaving cancels the machine's drift; the table
 # shows each figure's median over the rounds, old beside new. Raw outputs stay in the printed
 # directory. Environment: RF_COMPARE_BENCH_ARGS (extra bench flags, e.g. "--burst-jobs 10"),
 # RF_COMPARE_LAB_ARGS (e.g. "--jobs 5"), RF_COMPARE_SKIP_BENCH=1, RF_COMPARE_SKIP_LAB=1.
@@ -94,7 +94,7 @@ run_bench() {
   local label="$1" round="$2"
   say "round ${round}: bench, ${label}"
   # shellcheck disable=SC2086 # extra flags split on purpose
-  (cd "${TREE[${label}]}" && flock "${LOCK}" env RF_LAB_IMAGE_DIR="${IMAGES[${label}]}" \
+  (cd "${TREE[${label}]}" && env RF_LAB_IMAGE_DIR="${IMAGES[${label}]}" \
     node --enable-source-maps dist/bench.cjs --json --image-dir "${IMAGES[${label}]}" ${RF_COMPARE_BENCH_ARGS:-}) \
     >"${WORK}/bench-${label}-${round}.txt" 2>"${WORK}/bench-${label}-${round}.err" || say "bench ${label} round ${round} exited $?"
 }
@@ -103,7 +103,7 @@ run_lab() {
   local label="$1" round="$2" started ended
   say "round ${round}: lab, ${label}"
   # shellcheck disable=SC2086
-  (cd "${TREE[${label}]}" && flock "${LOCK}" bash -c '
+  (cd "${TREE[${label}]}" && bash -c '
       started=$(date +%s%N)
       RF_LAB_IMAGE_DIR="$1" node --enable-source-maps dist/fleet.cjs lab --driver libvirt --image-dir "$1" --json ${2} >"$3" 2>"$4" || echo "lab exited $?" >&2
       echo $((($(date +%s%N) - started) / 1000000)) >"$5"' _ "${IMAGES[${label}]}" "${RF_COMPARE_LAB_ARGS:-}" \
@@ -112,6 +112,9 @@ run_lab() {
 
 prepare old "$1"
 prepare new "$2"
+say "waiting for the VM lock ${LOCK}"
+exec 9>>"${LOCK}"
+flock 9
 for round in $(seq 1 "${ROUNDS}"); do
   for label in old new; do
     [[ ${RF_COMPARE_SKIP_LAB:-0} == 1 ]] || run_lab "${label}" "${round}"
@@ -119,5 +122,6 @@ for round in $(seq 1 "${ROUNDS}"); do
   done
 done
 
+flock -u 9
 say "raw outputs: ${WORK}"
 node "${REPO}/bench/compare-summary.mjs" "${WORK}" "${COMMIT[old]}" "${COMMIT[new]}"
