@@ -32,7 +32,7 @@ readonly LOCK=/tmp/runner-fleet-vm.lock
 }
 readonly ROUNDS="${3:-2}"
 readonly WORK="$(mktemp -d /tmp/rf-compare-XXXXXX)"
-readonly WRAPPER=/var/lib/runner-fleet/compare/qemu-without-sandbox
+readonly WRAPPER=/var/lib/runner-fleet/compare/qemu-no-seccomp
 say() { printf 'compare: %s\n' "$*" >&2; }
 
 declare -A COMMIT TREE IMAGES
@@ -81,7 +81,7 @@ prepare() {
       exit 1
     }
     # Its define-time check reads libvirt's planned command line, which still names -sandbox.
-    perl -pi -e 's{!sandboxDeniesSpawn\(argv\)}{!sandboxDeniesSpawn(argv.replace(/-sandbox\\s+\\S+/, ""))}' \
+    perl -pi -e 's{!sandboxDeniesSpawn\(argv\)}{!sandboxDeniesSpawn(argv.replace(/(^|\\s)-sandbox\\s+\\S+/g, "\$1"))}' \
       "${tree}/runtime/hypervisor/libvirt/libvirt-hypervisor.ts"
   fi
   (cd "${tree}" && node scripts/build.mjs --quiet)
