@@ -81,9 +81,14 @@ export function guestNetworkConfig(subnet: string, address: string): GuestNetwor
   return { address, prefix: plan.prefix, gateway: plan.gateway, dns: [plan.gateway] };
 }
 
-/** The kernel command line argument guest/guest-init reads; it overrides an earlier `rf.net=dhcp`. */
+/**
+ * The kernel command line argument guest/guest-init reads; it overrides an earlier `rf.net=dhcp`.
+ * DNS is left out when it is the gateway (guest-init's default): images built before DNS was
+ * added read the shorter form too.
+ */
 export function guestNetworkCmdlineArg(config: GuestNetworkConfig): string {
   for (const value of [config.address, config.gateway, ...config.dns]) ipv4ToNumber(value);
-  const dns = config.dns.length > 0 ? `:${config.dns.join(",")}` : "";
+  const dnsIsGateway = config.dns.length === 1 && config.dns[0] === config.gateway;
+  const dns = config.dns.length > 0 && !dnsIsGateway ? `:${config.dns.join(",")}` : "";
   return `rf.net=static:${config.address}/${config.prefix}:${config.gateway}${dns}`;
 }

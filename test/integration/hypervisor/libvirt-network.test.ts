@@ -119,7 +119,7 @@ await describeWithLibvirt("a guest on the project's own network and nwfilter", (
     const plan = planSubnet(fleet.lab.labNetwork!.subnet);
     expect(ipv4ToNumber(address!)).toBeGreaterThanOrEqual(ipv4ToNumber(plan.staticStart));
     expect(ipv4ToNumber(address!)).toBeLessThanOrEqual(ipv4ToNumber(plan.staticEnd));
-    expect(argv.join(" ")).toContain(`rf.net=static:${address}/24:${gateway}:${gateway}`);
+    expect(argv.join(" ")).toContain(`rf.net=static:${address}/24:${gateway}`);
 
     const probes: Probe[] = [
       { name: "runner protocol", host: gateway, port: runnerPort, path: "/_runner/sessions" },

@@ -61,7 +61,7 @@ it("gives each kernel-boot VM its own static address, recorded, and a restarted 
     const ip = spec.network.ip!;
     expect(ipv4ToNumber(ip)).toBeGreaterThanOrEqual(ipv4ToNumber(plan.staticStart));
     expect(ipv4ToNumber(ip)).toBeLessThanOrEqual(ipv4ToNumber(plan.staticEnd));
-    expect(spec.boot.kind === "kernel" && spec.boot.cmdline).toBe(`console=ttyS0 rf.net=dhcp rf.net=static:${ip}/29:10.77.0.9:10.77.0.9`);
+    expect(spec.boot.kind === "kernel" && spec.boot.cmdline).toBe(`console=ttyS0 rf.net=dhcp rf.net=static:${ip}/29:10.77.0.9`);
     return ip;
   };
   const first = [...specs.values()];

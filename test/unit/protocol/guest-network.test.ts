@@ -44,9 +44,9 @@ describe("the guest's static configuration", () => {
   });
 
   it.each([
-    [{ address: "10.215.7.200", prefix: 24, gateway: "10.215.7.1", dns: ["10.215.7.1"] }, "rf.net=static:10.215.7.200/24:10.215.7.1:10.215.7.1"],
+    [{ address: "10.215.7.200", prefix: 24, gateway: "10.215.7.1", dns: ["10.215.7.1"] }, "rf.net=static:10.215.7.200/24:10.215.7.1"],
     [{ address: "10.0.0.9", prefix: 16, gateway: "10.0.0.1", dns: ["10.0.0.1", "10.0.0.2"] }, "rf.net=static:10.0.0.9/16:10.0.0.1:10.0.0.1,10.0.0.2"],
-    [{ address: "10.0.0.9", prefix: 16, gateway: "10.0.0.1", dns: [] }, "rf.net=static:10.0.0.9/16:10.0.0.1"],
+    [{ address: "10.0.0.9", prefix: 16, gateway: "10.0.0.1", dns: ["10.0.0.53"] }, "rf.net=static:10.0.0.9/16:10.0.0.1:10.0.0.53"],
   ])("is written on the kernel command line as guest-init reads it: %j", (config, arg) => {
     expect(guestNetworkCmdlineArg(config)).toBe(arg);
   });
