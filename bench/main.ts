@@ -22,6 +22,7 @@ import { percentile } from "../runtime/observability/percentiles.ts";
 import { projectHourlyUse, splitCalls } from "./api-calls.ts";
 import { burstRuns, runScenario, type PhaseResult } from "./fleet-scenario.ts";
 import { benchHypervisor } from "./hypervisor.ts";
+import { benchCoordination } from "./coordination.ts";
 import { bundleShares, dependencyCosts } from "./memory.ts";
 import { pollGrowth } from "./poll-growth.ts";
 import { poolSizingBench } from "./pool-sizing.ts";
@@ -197,6 +198,7 @@ async function main(): Promise<number> {
   }
 
   v.check("adaptive warm pool", poolSizing.ok);
+  const coordination = await benchCoordination(say);
   const missed = v.checks.filter((c) => !c.ok).map((c) => c.name);
   say("");
   say(missed.length === 0 ? "all targets met" : `TARGETS MISSED: ${missed.join(", ")}`);
@@ -217,6 +219,7 @@ async function main(): Promise<number> {
         rss_max_mib: Number((rssMax / 1048576).toFixed(1)),
         leaks,
         ...poolSizing.keys,
+        ...coordination,
         targets_missed: missed,
       }),
     );

@@ -193,7 +193,7 @@ function fleetLinkFor(options: ControllerOptions, context: ControllerContext, de
   const shared = options.coordination;
   if (!shared && !config.coordination) return undefined;
   const connect = shared ? () => Promise.resolve(shared) : coordinationFor(config.coordination!, logger, config.host.name);
-  return new FleetLink({ config, connect, demand, clock: context.clock, logger, version: coordinationVersion, onUpdate: kick });
+  return new FleetLink({ config, connect, ownsConnection: !shared, demand, clock: context.clock, logger, version: coordinationVersion, onUpdate: kick });
 }
 
 /**

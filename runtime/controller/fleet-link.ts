@@ -55,7 +55,10 @@ export class FleetLink implements FleetHooks {
   private readonly held = new Map<number, Held>();
   private readonly recorded = new Set<number>();
   private readonly reportedTaken = new Set<number>();
-  private readonly lost = new Set<number>();
+  /** Claims this host lost (`jobId:token`): one job can be claimed again, by this host too, with a new token. */
+  private readonly lost = new Set<string>();
+  /** Claims given back because their VM took another job (`jobId:token`). */
+  private readonly released = new Set<string>();
   private readonly outbox: { entry: FleetHistoryEntry; lease?: Claim; release?: boolean }[] = [];
   private hostViews: HostView[] | undefined;
   private syncing: Promise<void> | undefined;
@@ -71,6 +74,8 @@ export class FleetLink implements FleetHooks {
       config: ControllerConfig;
       /** Opens the coordinator (PostgreSQL: connect and migrate); retried while it fails. */
       connect: () => Promise<Coordination>;
+      /** False when the coordinator is shared with other controllers in this process: closing is theirs. */
+      ownsConnection: boolean;
       demand: DemandTracker;
       clock: Clock;
       logger: Logger;
@@ -113,7 +118,7 @@ export class FleetLink implements FleetHooks {
   leaseActions(records: readonly VmRecord[]): Action[] {
     const actions: Action[] = [];
     for (const record of records) {
-      if (!record.claim || !this.lost.has(record.claim.jobId)) continue;
+      if (!record.claim || !this.lost.has(claimKey(record.claim))) continue;
       if (record.phase !== "booting" && record.phase !== "idle") continue;
       actions.push({ kind: "teardown", name: record.name, reason: "lease_lost", detail: `another host took over job ${record.claim.jobId}`, voluntary: record.phase === "idle" });
     }
@@ -144,9 +149,9 @@ export class FleetLink implements FleetHooks {
     };
     if (entry.job?.id !== undefined) fleetEntry.jobId = entry.job.id;
     if (entry.job?.repository !== undefined) fleetEntry.repository = entry.job.repository;
-    // A VM that never took a job gives its claim back at once; one that did completes it.
-    const tookJob = entry.outcome !== "unused" && (entry.job !== undefined || record.times.assigned !== undefined);
-    this.outbox.push({ entry: fleetEntry, ...(record.claim ? { lease: record.claim, release: !tookJob } : {}) });
+    // A VM that ran the job it was claimed for completes it; any other end gives the claim back.
+    const ranClaimed = record.claim !== undefined && entry.job?.id === record.claim.jobId;
+    this.outbox.push({ entry: fleetEntry, ...(record.claim ? { lease: record.claim, release: !ranClaimed } : {}) });
     await this.flush().catch((error: unknown) => this.fail(error));
   }
 
@@ -161,7 +166,7 @@ export class FleetLink implements FleetHooks {
 
   async close(): Promise<void> {
     await this.syncing;
-    await this.coordination?.close().catch(() => undefined);
+    if (this.deps.ownsConnection) await this.coordination?.close().catch(() => undefined);
   }
 
   private sync(): void {
@@ -188,6 +193,7 @@ export class FleetLink implements FleetHooks {
       await coordination.markTaken(taken);
       for (const id of taken) this.reportedTaken.add(id);
     }
+    await this.releaseSwapped(coordination);
     let news = false;
     const beat = now - this.beatAt >= this.beatMs;
     if (beat) news = (await this.renew(coordination, now)) || news;
@@ -199,7 +205,9 @@ export class FleetLink implements FleetHooks {
     }
     await this.flush();
     this.problem = undefined;
-    if (news) this.deps.onUpdate();
+    // Jobs heard of while this sync ran are recorded and claimed by the next, without waiting for a tick.
+    const heardMeanwhile = demand.queuedJobs().some((job) => job.untrusted === undefined && !this.recorded.has(job.id));
+    if (news || heardMeanwhile) this.deps.onUpdate();
   }
 
   private async connected(): Promise<Coordination | undefined> {
@@ -212,23 +220,42 @@ export class FleetLink implements FleetHooks {
     return this.coordination;
   }
 
+  /**
+   * GitHub hands a queued job to any idle runner with the labels, so a VM started for job A may
+   * take job B. A is then given back at once, for another VM: waiting for this VM to finish B
+   * would hold A up for a whole job.
+   */
+  private async releaseSwapped(coordination: Coordination): Promise<void> {
+    for (const record of this.snapshot.records) {
+      const claim = record.claim;
+      if (!claim || record.job?.id === undefined || record.job.id === claim.jobId) continue;
+      const key = claimKey(claim);
+      if (this.released.has(key)) continue;
+      await coordination.release(this.host, claim.jobId, claim.token);
+      this.released.add(key);
+    }
+  }
+
   /** Renews every claim this host holds; returns true when some were lost. */
   private async renew(coordination: Coordination, now: number): Promise<boolean> {
     const bound = this.snapshot.records.flatMap((r) => (r.claim && r.phase !== "tearing-down" ? [r.claim] : []));
     const leases: Pick<Lease, "jobId" | "token">[] = [...bound, ...[...this.held.values()].map((h) => ({ jobId: h.id, token: h.lease.token }))];
-    const { held, lost } = await coordination.renew(this.host, leases);
+    const { held } = await coordination.renew(this.host, leases);
+    const kept = new Set(held.map(claimKey));
     for (const lease of held) {
       const mine = this.held.get(lease.jobId);
-      if (mine) mine.localExpiry = now + this.leaseMs;
+      if (mine?.lease.token === lease.token) mine.localExpiry = now + this.leaseMs;
     }
-    for (const id of lost) {
-      this.held.delete(id);
-      this.lost.add(id);
+    const lost = leases.filter((l) => !kept.has(claimKey(l)));
+    for (const lease of lost) {
+      if (this.held.get(lease.jobId)?.lease.token === lease.token) this.held.delete(lease.jobId);
+      this.lost.add(claimKey(lease));
     }
-    const live = new Set(bound.map((c) => c.jobId));
-    for (const id of this.lost) if (!live.has(id) && !lost.includes(id)) this.lost.delete(id);
-    if (lost.length > 0) this.deps.logger.warn({ event: "lease_lost", jobIds: lost }, "another host took over jobs this host had claimed");
-    return lost.length > 0;
+    const live = new Set(bound.map(claimKey));
+    for (const key of this.lost) if (!live.has(key)) this.lost.delete(key);
+    const news = lost.filter((l) => !this.released.has(claimKey(l)));
+    if (news.length > 0) this.deps.logger.warn({ event: "lease_lost", jobIds: news.map((l) => l.jobId) }, "another host took over jobs this host had claimed");
+    return news.length > 0;
   }
 
   /** Claims what this host has room for. `due`: there may be jobs (new intake, or a heartbeat's look). */
@@ -324,4 +351,8 @@ const problemPrefix = "coordination: ";
 export function withFleetProblem(problems: readonly string[], problem: string | undefined): string[] {
   const others = problems.filter((p) => !p.startsWith(problemPrefix));
   return problem === undefined ? others : [...others, problemPrefix + problem];
+}
+
+function claimKey(claim: { jobId: number; token: number }): string {
+  return `${claim.jobId}:${claim.token}`;
 }

@@ -34,6 +34,8 @@ const claimedColumns =
 export class PostgresCoordination implements Coordination {
   /** Statements sent, for the benchmark's queries per job. */
   queries = 0;
+  /** The same, by the port call that sent them (migrations under `migrate`). */
+  readonly queriesByCall = new Map<string, number>();
 
   private constructor(
     private readonly pool: Pool,
@@ -66,7 +68,7 @@ export class PostgresCoordination implements Coordination {
       const coordination = new PostgresCoordination(pool, config.leaseSeconds, where);
       const client = await pool.connect();
       try {
-        await migrate({ query: (sql, values) => coordination.count(client.query(sql, values)) });
+        await migrate({ query: (sql, values) => coordination.count(client.query(sql, values), "migrate") });
       } finally {
         client.release();
       }
@@ -80,7 +82,7 @@ export class PostgresCoordination implements Coordination {
 
   async recordQueued(jobs: readonly FleetJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    await this.query(
+    await this.query("recordQueued", 
       `INSERT INTO jobs (id, run_id, repository, labels, queued_at)
        SELECT (j->>'id')::bigint, (j->>'runId')::bigint, j->>'repository',
               ARRAY(SELECT lower(l) FROM jsonb_array_elements_text(j->'labels') l),
@@ -96,7 +98,7 @@ export class PostgresCoordination implements Coordination {
   async markTaken(jobIds: readonly number[]): Promise<void> {
     if (jobIds.length === 0) return;
     // A job heard of only once it started is remembered, so a late `queued` webhook cannot make it claimable.
-    await this.query(
+    await this.query("markTaken", 
       `INSERT INTO jobs (id, run_id, repository, labels, queued_at, state)
        SELECT id, 0, '', '{}', now(), 'taken' FROM unnest($1::bigint[]) id ORDER BY id
        ON CONFLICT (id) DO UPDATE SET state = 'taken' WHERE jobs.state IN ('queued', 'claimed')`,
@@ -109,7 +111,7 @@ export class PostgresCoordination implements Coordination {
     for (const request of requests) {
       if (request.count <= 0) continue;
       // Oldest first; rows another host is claiming right now are skipped, not waited for.
-      const rows = await this.query(
+      const rows = await this.query("claim", 
         `WITH picked AS (
            SELECT id FROM jobs
            WHERE (state = 'queued' OR (state = 'claimed' AND lease_expires < now()))
@@ -132,7 +134,7 @@ export class PostgresCoordination implements Coordination {
   async renew(host: string, leases: readonly Pick<Lease, "jobId" | "token">[]): Promise<{ held: Lease[]; lost: number[] }> {
     if (leases.length === 0) return { held: [], lost: [] };
     // A lease that expired but that nobody took over (the database was down) is still ours.
-    const rows = await this.query(
+    const rows = await this.query("renew", 
       `UPDATE jobs SET lease_expires = now() + make_interval(secs => $4)
        FROM unnest($2::bigint[], $3::bigint[]) AS l(id, token)
        WHERE jobs.id = l.id AND jobs.token = l.token AND jobs.host = $1 AND jobs.state IN ('claimed', 'taken')
@@ -145,7 +147,7 @@ export class PostgresCoordination implements Coordination {
   }
 
   async checkLease(host: string, jobId: number, token: number): Promise<boolean> {
-    const rows = await this.query(
+    const rows = await this.query("checkLease", 
       "SELECT 1 FROM jobs WHERE id = $1 AND host = $2 AND token = $3 AND state = 'claimed' AND lease_expires > now()",
       [jobId, host, token],
     );
@@ -153,14 +155,14 @@ export class PostgresCoordination implements Coordination {
   }
 
   async release(host: string, jobId: number, token: number): Promise<void> {
-    await this.query(
+    await this.query("release", 
       "UPDATE jobs SET state = 'queued', host = NULL, lease_expires = NULL WHERE id = $1 AND host = $2 AND token = $3 AND state = 'claimed'",
       [jobId, host, token],
     );
   }
 
   async complete(entry: FleetHistoryEntry, lease?: Pick<Lease, "jobId" | "token">): Promise<void> {
-    await this.query(
+    await this.query("complete", 
       `WITH done AS (
          UPDATE jobs SET state = 'done' WHERE id = $11 AND token = $12 AND host = $1 RETURNING id
        )
@@ -185,7 +187,7 @@ export class PostgresCoordination implements Coordination {
   }
 
   async heartbeat(facts: HostFacts): Promise<void> {
-    await this.query(
+    await this.query("heartbeat", 
       `INSERT INTO hosts (name, facts, seen_at) VALUES ($1, $2::jsonb, now())
        ON CONFLICT (name) DO UPDATE SET facts = excluded.facts, seen_at = now()`,
       [facts.host, JSON.stringify(facts)],
@@ -193,7 +195,7 @@ export class PostgresCoordination implements Coordination {
   }
 
   async hosts(): Promise<HostView[]> {
-    const rows = await this.query(
+    const rows = await this.query("hosts", 
       `SELECT facts, ${ms("seen_at")} AS seen_ms, seen_at > now() - make_interval(secs => $1) AS online FROM hosts ORDER BY name`,
       [this.leaseSeconds],
     );
@@ -201,7 +203,7 @@ export class PostgresCoordination implements Coordination {
   }
 
   async history(query: HistoryQuery = {}): Promise<FleetHistoryEntry[]> {
-    const rows = await this.query(
+    const rows = await this.query("history", 
       `SELECT host, name, pool, job_id, repository, outcome, reason, detail, times, ${ms("ended_at")} AS ended_ms
        FROM job_history
        WHERE ($1::float8 IS NULL OR ended_at >= to_timestamp($1::float8 / 1000)) AND ($2::text IS NULL OR host = $2)
@@ -212,19 +214,21 @@ export class PostgresCoordination implements Coordination {
   }
 
   async close(): Promise<void> {
+    if (this.pool.ended) return;
     await this.pool.end();
   }
 
-  private async query(sql: string, values: unknown[]): Promise<Row[]> {
+  private async query(call: keyof Coordination, sql: string, values: unknown[]): Promise<Row[]> {
     try {
-      return (await this.count(this.pool.query(sql, values))).rows;
+      return (await this.count(this.pool.query(sql, values), call)).rows;
     } catch (error) {
       throw unavailable(this.where, error);
     }
   }
 
-  private count<T>(query: Promise<T>): Promise<T> {
+  private count<T>(query: Promise<T>, call: string): Promise<T> {
     this.queries++;
+    this.queriesByCall.set(call, (this.queriesByCall.get(call) ?? 0) + 1);
     return query;
   }
 }
