@@ -22,8 +22,13 @@ export function admitPools(config: ControllerConfig, facts: HostFacts): Admissio
   const refused: PoolRefusal[] = [];
   const hugepagesMiB = Math.floor((facts.hugepages.total * facts.hugepages.sizeKiB) / 1024);
   const hostHugepages = config.host.hugepagesMiB ?? 0;
+  const pinned = new Set(config.pools.flatMap((p) => p.cpuPinning?.cores ?? []));
+  const unpinnedCores = facts.cpu.online.filter((core) => !pinned.has(core));
   for (const pool of config.pools) {
     const problems = poolProblems(pool, facts);
+    if (!pool.cpuPinning && pinned.size > 0 && unpinnedCores.length === 0) {
+      problems.push(`every online CPU of this host (${facts.cpu.online.length}) is pinned by other pools: its unpinned VMs would have none to run on`);
+    }
     if (pool.hugepages && hostHugepages > hugepagesMiB) {
       problems.push(`host.hugepagesMiB is ${hostHugepages} but the host's hugepage pool holds ${hugepagesMiB} MiB (HugePages_Total ${facts.hugepages.total} × ${facts.hugepages.sizeKiB} kB)`);
     }

@@ -32,7 +32,7 @@ export function hostFixture(root: string, host: FixtureHost = {}): void {
   const pages = host.hugepages ?? 0;
   file("proc/meminfo", `MemTotal:       67108864 kB\nMemFree:        60000000 kB\nHugePages_Total:     ${pages}\nHugePages_Free:      ${pages}\nHugepagesize:       2048 kB\n`);
   file("proc/sys/kernel/arch", "x86_64\n");
-  file("sys/devices/system/cpu/online", `${Math.min(...cpus)}-${Math.max(...cpus)}\n`);
+  file("sys/devices/system/cpu/online", `${cpus.join(",")}\n`);
   numa.forEach((nodeCpus, id) => {
     file(`sys/devices/system/node/node${id}/cpulist`, `${Math.min(...nodeCpus)}-${Math.max(...nodeCpus)}\n`);
     file(`sys/devices/system/node/node${id}/meminfo`, `Node ${id} MemTotal:       ${67108864 / numa.length} kB\nNode ${id} MemFree:  1000 kB\n`);

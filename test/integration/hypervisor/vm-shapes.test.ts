@@ -61,6 +61,9 @@ await describeWithLibvirt("VM shapes and arm64 guests on real VMs", () => {
 
   /** One job in a VM of `pool`, shaped as the controller would shape it; the job's step logs. */
   async function runJob(image: LabImage, poolName: string, steps: { name: string; run: string }[], placement?: { cores: number[] }) {
+    // Each pool on this 2-core machine alone: the shaped pool pins both cores, which would leave
+    // the arm pool none (the controller refuses that combination at start).
+    const alone = { ...config, pools: [pool(poolName)] };
     const name = `${prefix}${poolName}`;
     const started = performance.now();
     const response = await fetch(`${lab.emulator.url}/orgs/acme/actions/runners/generate-jitconfig`, {
@@ -77,7 +80,7 @@ await describeWithLibvirt("VM shapes and arm64 guests on real VMs", () => {
     await writeFile(secret, jitConfig, { mode: 0o600 });
     await hv.shareSecretFile(secret);
     const serialLog = join(dir, `${name}.log`);
-    const shape = shapeSpecFor(config, pool(poolName), facts, placement);
+    const shape = shapeSpecFor(alone, pool(poolName), facts, placement);
     await hv.defineDomain({
       name,
       vcpus: pool(poolName).vcpus,

@@ -138,6 +138,12 @@ describe("admitPools against the host's facts", () => {
     expect(admitted.map((p) => p.name)).toEqual(config.pools.map((p) => p.name).filter((n) => n !== refusedPool));
   });
 
+  it("refuses unpinned pools when pinned pools hold every online CPU", async () => {
+    const { refused } = admitPools(config, await facts({ numa: [[2, 3, 6, 7]], gpu: { driver: "vfio-pci" }, hugepages: 1024 }));
+    expect(refused.map((r) => r.pool)).toEqual(["plain", "huge", "gpu", "arm"]);
+    expect(refused[0]!.problems).toEqual(["every online CPU of this host (4) is pinned by other pools: its unpinned VMs would have none to run on"]);
+  });
+
   it.each([
     [[{ pci: "0000:02:00.0" }], "devices: no PCI device 0000:02:00.0 on this host"],
     [[{ pci: "0000:01:00.0", managed: true }], "0000:01:00.1 (in IOMMU group 1 with 0000:01:00.0) is bound to nvidia"],
