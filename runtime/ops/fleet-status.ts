@@ -86,6 +86,15 @@ export function renderFleetStatus(fleet: FleetStatus, now: number, jobsPerHost =
   if (problems.length > 0) out.push("problems:\n" + problems.map((p) => `  ${p}`).join("\n") + "\n");
 
   const withStatus = fleet.controllers.filter((c): c is ControllerReport & { status: StatusDocument } => c.status !== undefined);
+  // A coordinated fleet: every host as the coordinator knows it, hosts this command was not given too.
+  const coordinated = withStatus.find((c) => c.status.fleet)?.status.fleet;
+  if (coordinated) {
+    const rows = coordinated.hosts.map((h) => {
+      const sum = (key: "idle" | "busy" | "starting" | "freeSlots") => String(h.pools.reduce((n, p) => n + p[key], 0));
+      return [h.host, h.online ? "online" : "OFFLINE", ago(now, new Date(h.seenAt).toISOString()), sum("idle"), sum("busy"), sum("starting"), sum("freeSlots"), h.draining ? "yes" : "no", h.version];
+    });
+    out.push("fleet hosts (from the coordinator)\n" + renderTable(["HOST", "STATE", "HEARTBEAT", "IDLE", "BUSY", "STARTING", "FREE", "DRAINING", "VERSION"], rows));
+  }
   const pools = withStatus.flatMap((c) =>
     c.status.pools.map((p) => [
       c.status.host,

@@ -34,4 +34,24 @@ describe("controller offline trigger", () => {
     );
     expect(trigger?.message.split("; ").map((m) => m.split(" offline")[0])).toEqual(["controller http://h2:8080", "controller h4"]);
   });
+
+  it.each([
+    ["silent 11 min in the coordinator's hosts table", { online: false, seenAt: t0 - 11 * minute }, "controller h7 offline for 11 min: no heartbeat to the fleet's coordinator since"],
+    ["silent, but not yet for the limit", { online: false, seenAt: t0 - 9 * minute }, undefined],
+    ["heartbeating", { online: true, seenAt: t0 - 2_000 }, undefined],
+  ])("reads a coordinated fleet's hosts from a watched controller's status: %s", (_what, row, message) => {
+    const own = status({ host: "h1", now: t0, lastPassAt: t0 - 1_000 });
+    const host = { host: "h7", version: "schema-1", capacity: { vcpus: 4, memoryMiB: 4096 }, free: { vcpus: 4, memoryMiB: 4096 }, pools: [], draining: false, ...row };
+    own.fleet = { hosts: [host], claimsWaiting: 0 };
+    const trigger = controllerOfflineTrigger([{ url: "http://h1:8080", status: own }], options);
+    if (message === undefined) expect(trigger).toBeUndefined();
+    else expect(trigger?.message).toContain(message);
+  });
+
+  it("leaves a fleet host it watches itself to its own evidence", () => {
+    const own = status({ host: "h1", now: t0, lastPassAt: t0 - 1_000 });
+    own.fleet = { hosts: [{ host: "h2", version: "s", capacity: { vcpus: 1, memoryMiB: 256 }, free: { vcpus: 1, memoryMiB: 256 }, pools: [], draining: false, online: false, seenAt: t0 - 20 * minute }], claimsWaiting: 0 };
+    const fine = status({ host: "h2", now: t0, lastPassAt: t0 - 1_000 });
+    expect(controllerOfflineTrigger([{ url: "http://h1:8080", status: own }, { url: "http://h2:8080", status: fine }], options)).toBeUndefined();
+  });
 });
