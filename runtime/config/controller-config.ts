@@ -12,6 +12,8 @@ import { poolSizingShape } from "./pool-sizing-shape.ts";
 import { hostShapeFields, poolShapeFields, refinePoolShapes } from "./pool-shape.ts";
 import { poolRegisterShape } from "./pool-register-shape.ts";
 import { parseSubnet } from "../protocol/guest-network.ts";
+import { poolCachesShape } from "../caches/cache-shape.ts";
+import { routingPolicySchema } from "../routing/policy.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -44,6 +46,7 @@ export const poolSchema = z
     ...poolSizingShape,
     ...poolShapeFields,
     ...poolRegisterShape,
+    ...poolCachesShape,
   })
   .strict()
   .refine((p) => p.min <= p.max, { message: "min must not exceed max", path: ["min"] });
@@ -170,6 +173,8 @@ export const controllerConfigSchema = z
         jobTimeoutMinutes: 360,
         drainGraceSeconds: 900,
       }),
+    /** The trust check's opt-ins (`pushToDefaultBranch`, `mergeGroup`): the routing policy's (docs/routing.md). */
+    trust: routingPolicySchema.optional(),
     /** Optional: the routing guard (runtime/guard, docs/operations.md). */
     guard: guardConfigSchema.optional(),
     /** Optional: several hosts coordinated through PostgreSQL (docs/coordination.md). Without it a host runs alone. */

@@ -5,9 +5,11 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { GitHub } from "../ports/github.ts";
 import type { Hypervisor } from "../ports/hypervisor.ts";
+import type { CacheStore } from "../caches/cache-store.ts";
 import type { ConsoleReader } from "./console-reader.ts";
 import type { HostHardware } from "./host-admission.ts";
 import type { FleetHooks } from "./fleet-link.ts";
+import type { JudgeRun } from "./trust-check.ts";
 import type { HistoryStore } from "./history-store.ts";
 import type { RecordStore } from "./record-store.ts";
 
@@ -25,4 +27,8 @@ export interface ControllerContext {
   hardware?: HostHardware;
   /** Set in a coordinated fleet (docs/coordination.md): fencing before provisioning steps, and how VMs ended. */
   fleet?: FleetHooks;
+  /** Dependency caches (runtime/caches); absent when no pool has any. */
+  caches?: CacheStore;
+  /** The trust check's run verdicts (cached per run): whether a finished job may publish caches. */
+  judgeRun?: JudgeRun;
 }

@@ -34,6 +34,7 @@ import { stateDirs } from "./naming.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 import { RecordStore } from "./record-store.ts";
 import { createTrustCheck } from "./trust-check.ts";
+import { cacheStoreFor } from "../caches/from-config.ts";
 import { judgeRunnerGroup } from "./runner-group-check.ts";
 import { createWebhookIntake } from "./webhook-intake.ts";
 
@@ -75,7 +76,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const metrics = options.metrics ?? createMetrics();
   // Pools the host cannot hold are left out here, so nothing below ever starts one of their VMs.
   const { config, hardware, problems: hardwareProblems } = await admitHost(options.config, options.facts ?? sysfsFacts(), logger, metrics);
-  initializeSeries(metrics, config.pools.map((p) => p.name));
+  initializeSeries(metrics, config.pools.map((p) => p.name), config.pools.flatMap((p) => (p.caches ?? []).map((c) => ({ pool: p.name, cache: c.name }))));
   await prepareStateDir(config.paths.state);
 
   const hypervisor = options.hypervisor ?? hypervisorFor(config, { guest: runsGuestAgent() });
@@ -98,12 +99,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
     metrics,
     logger,
     hardware,
+    judgeRun: createTrustCheck(github, config.trust),
+    ...cacheStoreFor(config, hypervisor),
   };
   await context.records.init();
   const demand = new DemandTracker();
   const fleet = fleetLinkFor(options, context, demand, () => reconciler.kick());
   if (fleet) context.fleet = fleet;
-  const reconciler: Reconciler = new Reconciler(context, demand, { judgeRun: createTrustCheck(github), ...options.reconciler, ...(fleet ? { fleet } : {}) });
+  const reconciler: Reconciler = new Reconciler(context, demand, { judgeRun: context.judgeRun, ...options.reconciler, ...(fleet ? { fleet } : {}) });
   reconciler.health.setupProblems.push(...hardwareProblems);
   // The setup check before the first pass: it also exchanges the App's installation token, so
   // the first VM does not wait for that. GitHub being slow or down must not hold the start up.

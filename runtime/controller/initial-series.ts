@@ -11,7 +11,8 @@ import { failureReasons, type Outcome } from "./vm-record.ts";
 /** The outcomes counted in runner_fleet_jobs_total (teardown.ts counts every one but "unused"). */
 const countedOutcomes = ["success", "failure", "cancelled", "completed", "refused", "lost"] as const satisfies readonly Exclude<Outcome, "unused">[];
 
-export function initializeSeries(metrics: Metrics, pools: readonly string[]): void {
+export function initializeSeries(metrics: Metrics, pools: readonly string[], caches: readonly { pool: string; cache: string }[] = []): void {
+  for (const labels of caches) for (const result of ["hit", "miss"]) metrics.cacheJobs.inc({ ...labels, result }, 0);
   for (const pool of pools) {
     for (const outcome of countedOutcomes) metrics.jobs.inc({ pool, outcome }, 0);
     for (const reason of failureReasons) metrics.vmFailures.inc({ pool, reason }, 0);

@@ -10,6 +10,7 @@ import type { PoolConfig } from "../config/controller-config.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 import type { ControllerContext } from "./context.ts";
 import { assignAddress } from "./address-allocator.ts";
+import { attachCaches, cacheDomainFields } from "./cache-attach.ts";
 import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
 import { assertDevicesReady, placementFor } from "./vm-placement-step.ts";
@@ -74,6 +75,12 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
     failedStep = "overlay_error";
     if (overlayResult.status === "rejected") throw overlayResult.reason;
     const jit = jitResult.value;
+    // Dependency caches: a writable copy each, counted as overlays (the same kind of disk).
+    const caches = await attachCaches(ctx, pool, name);
+    if (caches.length > 0) {
+      record.caches = Object.fromEntries(caches.map((c) => [c.name, c.use]));
+      await ctx.records.put(record);
+    }
 
     failedStep = "define_error";
     if (jit) {
@@ -82,7 +89,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
       await hypervisor.shareSecretFile(paths.secret);
     }
     await assertDevicesReady(ctx, pool);
-    await hypervisor.defineDomain({ ...domainSpecFor(config, pool, name, paths, clock.now(), record.address), shape: shapeSpecFor(config, pool, ctx.hardware?.facts, record.placement) });
+    await hypervisor.defineDomain({ ...domainSpecFor(config, pool, name, paths, clock.now(), record.address), shape: shapeSpecFor(config, pool, ctx.hardware?.facts, record.placement), ...cacheDomainFields(pool, caches) });
     record.times.defined = clock.now();
     await crashPoint("provision:defined");
 

@@ -360,7 +360,7 @@ export class Reconciler {
     ]);
     const pools = plan?.pools ?? this.last?.plan.pools ?? [];
     const used = plan?.used ?? this.last?.plan.used ?? { vcpus: 0, memoryMiB: 0 };
-    const status = buildStatus({ config, now, health: this.health, pools, used, records, history, hardware: ctx.hardware });
+    const status = buildStatus({ config, now, health: this.health, pools, used, records, history, hardware: ctx.hardware, ...(ctx.caches ? { cacheSizes: (p, c) => ctx.caches!.sizesOf(p, c) } : {}) });
     if (this.fleet) status.fleet = this.fleet.view();
     // The inventory is what this pass observed; actions started by it show up in the next one.
     const inventory = buildInventory({

@@ -4,6 +4,8 @@
  * the guard and the canary report read these; their shapes are versioned.
  */
 import type { FleetView } from "./fleet-link.ts";
+import type { CacheSizes } from "../caches/cache-store.ts";
+import { cacheStatus, type CacheStatus } from "./cache-status.ts";
 import type { ControllerConfig } from "../config/controller-config.ts";
 import { poolTarget } from "../config/controller-config.ts";
 import { poolSizingSettings } from "../config/pool-sizing-shape.ts";
@@ -102,6 +104,8 @@ export interface StatusDocument {
   recentJobs: JobStatus[];
   /** Failure reasons over the recent history window. */
   failures: Record<string, number>;
+  /** Dependency caches (docs/caches.md); absent when no pool has any. */
+  caches?: CacheStatus[];
 }
 
 export interface InventoryDocument {
@@ -127,6 +131,7 @@ export function buildStatus(input: {
   records: readonly VmRecord[];
   history: readonly HistoryEntry[];
   hardware?: HostHardware;
+  cacheSizes?: (pool: string, cache: string) => CacheSizes | undefined;
 }): StatusDocument {
   const { config, health } = input;
   const byName = new Map(input.pools.map((p) => [p.pool, p]));
@@ -185,6 +190,7 @@ export function buildStatus(input: {
     }),
     recentJobs: recent.map(jobStatus),
     failures,
+    ...(input.cacheSizes ? { caches: cacheStatus(config.pools, recent, input.cacheSizes) } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import { rm } from "node:fs/promises";
 import { GitHubError } from "../ports/github.ts";
 import type { ControllerContext } from "./context.ts";
+import { settleCaches } from "./cache-publish.ts";
 import { crashPoint } from "./crash-points.ts";
 import { vmPaths } from "./naming.ts";
 import { outcomeOf } from "./outcome.ts";
@@ -58,6 +59,7 @@ export async function teardown(ctx: ControllerContext, record: VmRecord, options
   );
   const domainMs = clock.now() - stepStarted;
   await crashPoint("teardown:domain-removed");
+  await settleCaches(ctx, leaving);
   const [, released] = await Promise.all([
     Promise.all([hypervisor.removeOverlay(paths.overlay), rm(paths.secret, { force: true })]),
     !options.voluntary && leaving.runnerId !== undefined && mayStillBeRegistered(leaving)
@@ -145,6 +147,7 @@ function historyEntry(record: VmRecord): HistoryEntry {
     times: record.times,
   };
   if (record.job) entry.job = record.job;
+  if (record.caches) entry.caches = record.caches;
   return entry;
 }
 

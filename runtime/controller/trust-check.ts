@@ -16,6 +16,7 @@ import type { PoolConfig } from "../config/controller-config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { GitHub } from "../ports/github.ts";
+import { mayPublishCaches } from "../protocol/guest-caches.ts";
 import { assessRunTrust } from "../routing/run-trust.ts";
 import type { RoutingPolicy } from "../routing/policy.ts";
 import type { Reason } from "../routing/reasons.ts";
@@ -27,6 +28,8 @@ import type { VmRecord } from "./vm-record.ts";
 export interface RunVerdict {
   refuse?: Reason;
   headSha: string;
+  /** The run may publish dependency caches (`mayPublishCaches`: the default branch's own code). */
+  publishCaches?: boolean;
 }
 
 export type JudgeRun = (repository: string, runId: number) => Promise<RunVerdict>;
@@ -43,7 +46,8 @@ export function createTrustCheck(github: GitHub, policy?: RoutingPolicy): JudgeR
     if (!verdict) {
       verdict = github.getRunContext(repository, runId).then((run) => {
         const trust = assessRunTrust(undefined, run, policy);
-        return { headSha: run.headSha, ...(trust.verdict === "untrusted" ? { refuse: trust.reason } : {}) };
+        const publishCaches = trust.verdict !== "untrusted" && mayPublishCaches({ ...run, sameRepository: run.headRepositoryId === run.repositoryId });
+        return { headSha: run.headSha, publishCaches, ...(trust.verdict === "untrusted" ? { refuse: trust.reason } : {}) };
       });
       runs.set(key, verdict);
       verdict.catch(() => runs.delete(key));

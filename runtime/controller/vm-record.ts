@@ -116,6 +116,15 @@ export const failureReasons: ReadonlySet<TeardownReason> = new Set<TeardownReaso
   "interrupted",
 ]);
 
+/** One dependency cache as a VM got it (runtime/caches), and what became of its writable copy. */
+export interface CacheUse {
+  /** The generation the VM got read-only, and its writable copy is based on. */
+  generation: number;
+  /** Settled after the VM was gone: the id it was promoted to, or why it was discarded. */
+  published?: number;
+  discarded?: string;
+}
+
 export interface VmRecord {
   name: string;
   pool: string;
@@ -131,6 +140,7 @@ export interface VmRecord {
   onClaim?: true;
   /** The queued job an on-claim VM was given (at most one, ever). */
   claimedJob?: ClaimedJob;
+  caches?: Record<string, CacheUse>;
   teardown?: {
     reason: TeardownReason;
     detail: string;
@@ -166,4 +176,5 @@ export interface HistoryEntry {
   detail: string;
   job?: JobRef;
   times: VmTimes;
+  caches?: Record<string, CacheUse>;
 }

@@ -207,6 +207,7 @@ export class MemoryGitHub implements GitHub {
         headRepositoryId: spec.headRepositoryId === undefined ? repositoryId : spec.headRepositoryId,
         actor: spec.actor ?? { login: "octocat", type: "User" },
         headBranch: spec.headBranch ?? "main",
+        defaultBranch: "main",
         headSha: (runId * 7919).toString(16).padStart(40, "0"),
         pullRequests: spec.pullRequests ?? [],
       },

@@ -339,6 +339,7 @@ export function createOctokitGitHub(options: OctokitGitHubOptions): OctokitGitHu
           headRepositoryId: (run.head_repository as { id: number } | null | undefined)?.id ?? null,
           actor: { login: actor?.login ?? "ghost", type: actor?.type ?? "User" },
           headBranch: run.head_branch,
+          defaultBranch: run.repository.default_branch ?? null,
           headSha: run.head_sha,
           pullRequests: (run.pull_requests ?? []).map((pr) => pr.number),
         };

@@ -66,6 +66,20 @@ export function validateDomainSpec(spec: DomainSpec): void {
     seen.add(entry.name);
     absolutePath(entry.file, `${field}.file`);
   });
+  (spec.fwCfgText ?? []).forEach((entry, index) => {
+    const field = `fwCfgText[${index}]`;
+    if (!fwCfgNamePattern.test(entry.name) || entry.name.length > fwCfgNameMaxLength || seen.has(entry.name)) {
+      throw new InvalidDomainSpecError(`${field}.name`, `must match opt/<letters, digits, . _ / ->, be at most ${fwCfgNameMaxLength} characters and not repeat another entry`);
+    }
+    seen.add(entry.name);
+    text(entry.value, `${field}.value`);
+  });
+  (spec.extraDisks ?? []).forEach((disk, index) => {
+    absolutePath(disk.file, `extraDisks[${index}].file`);
+    if (!/^[A-Za-z0-9._-]{1,20}$/.test(disk.serial)) {
+      throw new InvalidDomainSpecError(`extraDisks[${index}].serial`, "must be 1-20 letters, digits, '.', '_' or '-'");
+    }
+  });
 
   validateNetwork(spec.network);
   if (spec.mac !== undefined && !/^52:54:00(:[0-9a-f]{2}){3}$/.test(spec.mac)) {

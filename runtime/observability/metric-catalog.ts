@@ -92,6 +92,24 @@ export const metricCatalog = {
     help: "Jobs refused because they came from an untrusted context (fork, bot, or not a pull request).",
     labels: ["reason"],
   },
+  cacheJobs: {
+    name: "runner_fleet_cache_jobs_total",
+    kind: "counter",
+    help: "Jobs that ran with a dependency cache, by pool, cache and result (hit: the VM got a generation a job had published; miss: the empty one).",
+    labels: ["pool", "cache", "result"],
+  },
+  cacheCopies: {
+    name: "runner_fleet_cache_copies_total",
+    kind: "counter",
+    help: "What became of jobs' writable cache copies, by pool, cache and result (promoted, read-only, job-not-successful, no-job, over-cap).",
+    labels: ["pool", "cache", "result"],
+  },
+  cacheBytes: {
+    name: "runner_fleet_cache_bytes",
+    kind: "gauge",
+    help: "Bytes a dependency cache takes on the host (kind: current, the generation new VMs get; all, every generation kept).",
+    labels: ["pool", "cache", "kind"],
+  },
   reconcileSeconds: {
     name: "runner_fleet_reconcile_seconds",
     kind: "histogram",

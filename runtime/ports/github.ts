@@ -58,6 +58,8 @@ export interface RunContext {
   headRepositoryId: number | null;
   actor: { login: string; type: string };
   headBranch: string | null;
+  /** The repository's default branch (the run's `repository.default_branch`; null when GitHub leaves it out). */
+  defaultBranch: string | null;
   /** The commit the run tests (for a fork's pull request, the fork's commit). */
   headSha: string;
   /** Pull request numbers the run belongs to (same-repo PRs only; GitHub omits fork PRs). */

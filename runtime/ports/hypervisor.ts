@@ -86,6 +86,19 @@ export interface DomainSpec {
    */
   jobChannel?: string;
   shape?: VmShapeSpec;
+  /** Disks after the root disk (dependency caches, runtime/caches), in order, from `vdb` on. */
+  extraDisks?: ExtraDisk[];
+  /** fw_cfg entries whose (non-secret) value is given inline rather than read from a file. */
+  fwCfgText?: { name: string; value: string }[];
+}
+
+/** A qcow2 disk told apart in the guest by its serial (`/sys/block/vdX/serial`). */
+export interface ExtraDisk {
+  file: string;
+  /** At most 20 characters (virtio-blk's limit). */
+  serial: string;
+  /** The guest cannot write it, whatever it tries (`<readonly/>`). */
+  readOnly: boolean;
 }
 
 export type DomainState = "running" | "shutoff" | "paused" | "crashed" | "other";

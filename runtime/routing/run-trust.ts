@@ -77,9 +77,10 @@ export function assessRunTrust(
     return { verdict: "trusted", reason: reason("trusted-merge-group", `run ${run.runId} is a merge queue run`) };
   }
   // push, opted in
-  const defaultBranch = readPath(webhook, "repository.default_branch");
+  const fromWebhook = readPath(webhook, "repository.default_branch");
+  const defaultBranch = typeof fromWebhook === "string" ? fromWebhook : run.defaultBranch;
   if (typeof defaultBranch !== "string") {
-    return unknown(reason("context-incomplete", `run ${run.runId}: the webhook does not name the default branch`));
+    return unknown(reason("context-incomplete", `run ${run.runId}: neither the webhook nor the run names the default branch`));
   }
   if (run.headBranch !== defaultBranch) {
     return untrusted(

@@ -5,6 +5,7 @@
 import type { DomainMetadata, DomainSpec, NetworkAttachment } from "../../ports/hypervisor.ts";
 import { validateDomainSpec } from "../spec-validation.ts";
 import { renderJobChannel } from "./job-channel-xml.ts";
+import { renderExtraDisks, renderFwCfgText } from "./extra-disks-xml.ts";
 import { escapeXml, unescapeXml } from "./xml-text.ts";
 import { domainTypeOf, hasGenId, renderCpu, renderFeatures, renderHostdevs, renderOsType, renderTuning, renderVcpu, validateShape } from "./shape-xml.ts";
 
@@ -59,10 +60,11 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   }
   lines.push(`  </os>`);
 
-  if (spec.fwCfg.length > 0) {
+  if (spec.fwCfg.length > 0 || (spec.fwCfgText?.length ?? 0) > 0) {
     // QEMU reads each file once, at start; after that the file can (and should) be deleted.
     lines.push(`  <sysinfo type='fwcfg'>`);
     for (const entry of spec.fwCfg) lines.push(`    <entry name='${x(entry.name)}' file='${x(entry.file)}'/>`);
+    lines.push(...renderFwCfgText(spec.fwCfgText ?? []));
     lines.push(`  </sysinfo>`);
   }
   // fw_cfg entries need ACPI; the guest's `poweroff -f` uses it too.
@@ -81,6 +83,7 @@ export function renderDomainXml(spec: DomainSpec, options: DomainXmlOptions = {}
   lines.push(`      <source file='${x(spec.disk)}'/>`);
   lines.push(`      <target dev='vda' bus='virtio'/>`);
   lines.push(`    </disk>`);
+  lines.push(...renderExtraDisks(spec.extraDisks ?? []));
   lines.push(...renderLibvirtInterface(spec.network, spec.mac));
   lines.push(...renderHostdevs(spec.shape));
   lines.push(`    <serial type='file'>`);

@@ -15,6 +15,7 @@ const run = (overrides: Partial<RunContext> = {}): RunContext => ({
   headRepositoryId: 100,
   actor: { login: "octocat", type: "User" },
   headBranch: "feature",
+  defaultBranch: null,
   headSha: "a".repeat(40),
   pullRequests: [3],
   ...overrides,
