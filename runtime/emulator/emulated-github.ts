@@ -472,6 +472,21 @@ export class EmulatedGitHub {
       jobName: job.name,
       steps: job.steps,
       timeoutMinutes: job.timeoutMinutes,
+      ...this.jobContext(job.runId),
+    };
+  }
+
+  private jobContext(runId: number): Pick<JobMessage, "context"> {
+    const run = this.state.runs.get(runId);
+    if (!run) return {};
+    const repo = this.state.repository(run.repository);
+    return {
+      context: {
+        event: run.event.name,
+        headBranch: run.event.headBranch ?? null,
+        defaultBranch: repo?.defaultBranch ?? null,
+        sameRepository: run.headRepository === run.repository,
+      },
     };
   }
 

@@ -45,6 +45,11 @@ export interface EmulatorOptions {
    * network's gateway address; the main listener then no longer serves `/_runner/`.
    */
   runnerListener?: { host: string; port?: number };
+  /**
+   * Lab only: serves paths under `/_runner/` that the runner protocol does not (the lab's package
+   * server, runtime/lab/package-server.ts); answers whether it handled the request.
+   */
+  runnerExtra?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
   /** Base URL written into JIT configs (`ServerUrl`); default the runner listener's, or `${url}/_runner`. */
   runnerUrl?: string;
   seed?: SeedData;
@@ -287,6 +292,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   async function handleRunner(req: IncomingMessage, res: ServerResponse, url: URL, path: string): Promise<void> {
+    if (options.runnerExtra && (await options.runnerExtra(req, res, path.slice("/_runner/".length)))) return;
     await handleRunnerRequest(req, res, path.slice("/_runner/".length), url, gh);
   }
 

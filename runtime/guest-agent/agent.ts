@@ -14,6 +14,7 @@ import { jobRenewSeconds, runnerConsole, type Conclusion, type JobMessage } from
 import { defaultBackoff, type BackoffPolicy } from "./backoff.ts";
 import { nodeHttpFetch, type FetchLike } from "./http-transport.ts";
 import { AbortedError, createRunnerClient, RunnerProtocolError, type RunnerClient } from "./runner-client.ts";
+import { requestCacheMode } from "./cache-request.ts";
 import { runStep } from "./step-runner.ts";
 
 export const agentVersion = "runner-fleet-guest-agent/0.1.0";
@@ -167,6 +168,7 @@ async function runJob(
 
   let conclusion: Conclusion = "success";
   try {
+    await requestCacheMode(job, { say: options.console });
     for (const [index, step] of job.steps.entries()) {
       const run = await runStep({ script: step.run, cwd: workFolder, env, signal: cancel.signal, shell: options.shell, now: () => (options.clock ?? systemClock).now() });
       // The clock comparison lets the service place the step's start on its own clock.

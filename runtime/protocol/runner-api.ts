@@ -68,6 +68,11 @@ export interface JobMessage {
   jobName: string;
   steps: JobStep[];
   timeoutMinutes: number;
+  /**
+   * A slice of the job's `github` context (GitHub's job message carries it whole): enough for the
+   * guest to tell whether the run may publish dependency caches (`mayPublishCaches`).
+   */
+  context?: { event: string; headBranch: string | null; defaultBranch: string | null; sameRepository: boolean };
 }
 
 export type Conclusion = "success" | "failure" | "cancelled";

@@ -9,11 +9,12 @@ import { renderHostJobTable } from "../../lab/multi-host-report.ts";
 import { renderJobTable, renderSummary } from "../../lab/lab-report.ts";
 import { MissingPrerequisite, defaultImageDir } from "../../lab/prerequisites.ts";
 import { labImageDir } from "../../lab/arch-lab.ts";
+import { cacheSummaryLine, runCacheScenario, type CacheScenarioOptions } from "../../lab/cache-scenario.ts";
 
 export const command: Command = {
   summary: "run the whole system on this machine: emulator, controller, N jobs, report",
   usage: [
-    "usage: fleet lab [--jobs N] [--hosts N] [--driver libvirt|memory] [--arch x64|arm64] [--image-dir DIR] [--keep] [--json]",
+    "usage: fleet lab [--jobs N] [--hosts N] [--driver libvirt|memory] [--arch x64|arm64] [--image-dir DIR] [--scenario caches] [--keep] [--json]",
     "",
     "Starts the GitHub emulator and a controller, waits for the warm pool, queues N jobs at",
     "once, prints each job's phase timings, p50/p95 queue wait and a leak check.",
@@ -25,6 +26,8 @@ export const command: Command = {
     "  --driver D       libvirt: real QEMU VMs (default, needs root); memory: simulated VMs",
     "  --arch A         guest arch: x64 (default) or arm64 (emulated here; guest/build-image.sh --arch arm64)",
     `  --image-dir DIR  guest image built by guest/build-image.sh (default ${defaultImageDir}, arm64: ${labImageDir("arm64", defaultImageDir)})`,
+    "  --scenario caches  a push to main fills a dependency cache, then a pull request reads it;",
+    "                   the last line compares the dependency step without and with it (docs/caches.md)",
     "  --keep           keep the lab's state directory (controller log, status) afterwards",
     "  --json           only the result, as JSON (no progress lines)",
     "",
@@ -40,6 +43,7 @@ export const command: Command = {
       arch: { type: "string", default: "x64" },
       "image-dir": { type: "string" },
       keep: { type: "boolean", default: false },
+      scenario: { type: "string" },
       json: { type: "boolean", default: false },
     });
     const hosts = Number(values.hosts);
@@ -51,6 +55,9 @@ export const command: Command = {
     if (values.arch !== "x64" && values.arch !== "arm64") throw new UsageError(`--arch must be x64 or arm64, got ${values.arch}`);
     if (values.arch === "arm64" && (values.driver !== "libvirt" || hosts > 1)) {
       throw new UsageError("--arch arm64 runs the single-host lab on real VMs: --driver libvirt, no --hosts (in-memory VMs run on this machine's own CPU)");
+    }
+    if (values.scenario !== undefined && (values.scenario !== "caches" || hosts > 1 || values.arch !== "x64")) {
+      throw new UsageError(`--scenario must be caches, on one x64 host; got ${values.scenario}`);
     }
     const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
     const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
@@ -68,6 +75,7 @@ export const command: Command = {
     };
     const kept = values.keep ? "   (state kept in " : undefined;
     try {
+      if (values.scenario === "caches") return await cacheScenario(common, values.json, progress, io);
       const result = await (hosts > 1 ? runMultiHostLab({ ...common, hosts }) : runLab({ ...common, arch: values.arch })).finally(() => progress.stop());
       if (values.json) {
         writeJson(io.stdout, result);
@@ -96,3 +104,18 @@ export const command: Command = {
     }
   },
 };
+
+async function cacheScenario(options: CacheScenarioOptions, json: boolean, progress: ReturnType<typeof createProgress>, io: Parameters<Command["run"]>[1]): Promise<number> {
+  const result = await runCacheScenario(options).finally(() => progress.stop());
+  if (json) {
+    writeJson(io.stdout, result);
+    return result.succeeded ? ExitCode.ok : ExitCode.degraded;
+  }
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+  for (const c of result.caches) {
+    options.say(`cache ${c.name}   generation ${c.current}, ${mib(c.currentBytes)} MiB (${c.generations} kept, ${mib(c.totalBytes)} MiB); hits ${c.hits}/${c.jobs}; published ${c.published}, discarded ${c.discarded}`);
+  }
+  for (const problem of result.problems) options.say(`problem     ${problem}`);
+  options.say(cacheSummaryLine(result));
+  return result.succeeded ? ExitCode.ok : ExitCode.degraded;
+}
