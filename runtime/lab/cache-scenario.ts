@@ -57,7 +57,7 @@ export interface CacheScenarioOptions {
 export interface CacheJobSpec {
   name: string;
   event: { name: string; headBranch?: string; pullRequest?: { number: number } };
-  /** Extra shell after the dependency step (a probe, or `exit 1` for a failing job). */
+  /** Extra shell after the dependency step (a probe, or `exit 1` for a failing job); `{registry}` becomes the package server's base URL. */
   after?: string;
 }
 
@@ -120,7 +120,7 @@ export async function runCacheScenario(options: CacheScenarioOptions): Promise<C
         event: { ...spec.event, sender: { login: "octocat", type: "User" } },
         steps: [
           { name: "dependencies", run: dependencyStep(emulator.runnerUrl, cachePath) },
-          ...(spec.after ? [{ name: "after", run: spec.after }] : []),
+          ...(spec.after ? [{ name: "after", run: spec.after.replaceAll("{registry}", emulator.runnerUrl) }] : []),
         ],
       });
       options.progress?.(`job ${spec.name}`);
