@@ -142,6 +142,16 @@ const panelSpecs: PanelSpec[] = [
     queries: [[`sum by (reason) (increase(${m("untrustedRefused")}{${hostSel}}[1h]))`, "{{reason}}"]],
   },
   {
+    title: "Dependency caches",
+    description: "Jobs per hour that got a published generation (hit) or the empty one (miss), what became of their writable copies, and bytes on the host (docs/caches.md).",
+    unit: "short",
+    queries: [
+      [`sum by (pool, cache, result) (increase(${m("cacheJobs")}{${hostSel}}[1h]))`, "{{pool}}/{{cache}} {{result}}"],
+      [`sum by (pool, cache, result) (increase(${m("cacheCopies")}{${hostSel}}[1h]))`, "{{pool}}/{{cache}} copy {{result}}"],
+      [`sum by (pool, cache, kind) (${m("cacheBytes")}{${hostSel}})`, "{{pool}}/{{cache}} bytes {{kind}}"],
+    ],
+  },
+  {
     title: "Reconcile duration and errors",
     description: "p95 of one reconcile pass, and failed passes or actions by stage (per minute).",
     unit: "s",

@@ -14,10 +14,12 @@ import type { ChildProcess } from "node:child_process";
 import { parseControllerConfig, type ControllerConfig } from "../config/controller-config.ts";
 import type { CacheStatus } from "../controller/cache-status.ts";
 import { ownerPrefix } from "../controller/naming.ts";
+import type { EmulatorOptions } from "../emulator/server.ts";
 import { gitHubFor } from "../github/from-config.ts";
 import { hypervisorFor } from "../hypervisor/from-config.ts";
 import { fetchStatus, spawnController, stopController, waitFor } from "./controller-process.ts";
 import { labControllerConfig, labLabels } from "./lab-config.ts";
+import { cleanUpDomains, type LabOptions } from "./lab.ts";
 import { startLabGitHub } from "./lab-emulator.ts";
 import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
 import { createPackageServer, dependencyStep, labPackageDefaults } from "./package-server.ts";
@@ -42,16 +44,11 @@ export interface CacheScenarioResult {
   problems: string[];
 }
 
-export interface CacheScenarioOptions {
-  driver: "libvirt" | "memory";
-  imageDir?: string;
-  controllerCommand?: string[];
-  say: (line: string) => void;
-  progress?: (text: string) => void;
-  signal: AbortSignal;
-  keep?: boolean;
+export interface CacheScenarioOptions extends Omit<LabOptions, "jobs"> {
   /** Jobs to run, in order (default: a push to main, then a pull request). */
   jobs?: CacheJobSpec[];
+  /** More emulator options (tests: the OpenAPI check); the package server is added to them. */
+  emulator?: EmulatorOptions;
 }
 
 export interface CacheJobSpec {
@@ -76,7 +73,7 @@ export async function runCacheScenario(options: CacheScenarioOptions): Promise<C
   const stateDir = await mkdtemp(join(tmpdir(), "runner-fleet-lab-caches-"));
   await chmod(stateDir, 0o711);
   const packages = createPackageServer(labPackageDefaults);
-  const lab = await startLabGitHub({ driver: options.driver, emulator: { runnerExtra: (req, res, path) => packages.handle(req, res, path) } });
+  const lab = await startLabGitHub({ driver: options.driver, emulator: { ...options.emulator, runnerExtra: (req, res, path) => packages.handle(req, res, path) } });
   const emulator = lab.emulator;
   let controller: ChildProcess | undefined;
   let config: ControllerConfig | undefined;
@@ -150,12 +147,7 @@ export async function runCacheScenario(options: CacheScenarioOptions): Promise<C
     return { jobs, caches, leaks, succeeded: problems.length === 0 && jobs.every((j) => j.conclusion === "success"), problems };
   } finally {
     if (controller) await stopController(controller, 60_000);
-    if (config?.hypervisor.driver === "libvirt") {
-      const hypervisor = hypervisorFor(config);
-      for (const domain of await hypervisor.listDomains(ownerPrefix(config.namePrefix, config.host.name)).catch(() => [])) {
-        await hypervisor.removeDomain(domain.name).catch(() => undefined);
-      }
-    }
+    if (config) await cleanUpDomains(config);
     await lab.close();
     if (!options.keep) await rm(stateDir, { recursive: true, force: true });
   }

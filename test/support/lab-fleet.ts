@@ -45,7 +45,8 @@ export async function startLabFleet(options: { guardIntervalSeconds?: number; bo
     stateDir: join(dir, "state"),
     webhookSecret: randomBytes(24).toString("hex"),
     adminToken: randomBytes(24).toString("hex"),
-    pool: { min: 1, max: 3, vcpus: 1, memoryMiB: 768 },
+    // A cache, so its metrics have series (memory driver: placeholder images, runtime/caches).
+    pool: { min: 1, max: 3, vcpus: 1, memoryMiB: 768, caches: [{ name: "npm", path: "/home/runner/.npm", sizeMiB: 64 }] },
     host: { vcpus: 4, memoryMiB: 4096 },
   });
   const config = parseControllerConfig(

@@ -69,7 +69,17 @@ describe("a job from queued to completed", () => {
     const { runner, id } = await newRunner(["rf-small"]);
     expect(await runner.connect()).toBe(201);
     const message = await runner.poll(5);
-    expect(message).toEqual({ jobId, runId, repository: "acme/app", jobName: "unit", steps, timeoutMinutes: 30, clock: expect.any(Object) });
+    expect(message).toEqual({
+      jobId,
+      runId,
+      repository: "acme/app",
+      jobName: "unit",
+      steps,
+      timeoutMinutes: 30,
+      clock: expect.any(Object),
+      // What the guest needs to tell whether the run may publish dependency caches.
+      context: { event: "push", headBranch: "main", defaultBranch: "main", sameRepository: true },
+    });
     // The emulator's clock when the poll arrived and when it answered, for the runner's clock comparison.
     expect(message!.clock!.receivedAt).toBeLessThanOrEqual(message!.clock!.sentAt);
     expect(emulator.job(jobId)).toMatchObject({ status: "in_progress", runnerId: id, runnerName: runner.name });
