@@ -2,6 +2,7 @@
  * `fleet status`: each controller's health and status document, and how to show them. The
  * verdict is the worst of all controllers: unreachable, then degraded, then healthy.
  */
+import { renderCacheTable } from "./cache-table.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 import { readHealth, readStatus, type HealthAnswer } from "./controller-client.ts";
 import { formatDuration } from "./duration.ts";
@@ -110,6 +111,8 @@ export function renderFleetStatus(fleet: FleetStatus, now: number, jobsPerHost =
     ]),
   );
   if (pools.length > 0) out.push("pools\n" + renderTable(["HOST", "POOL", "MIN/TARGET/MAX", "DESIRED", "QUEUED", "STARTING", "IDLE", "BUSY", "FAILS", "HELD"], pools));
+
+  out.push(...renderCacheTable(withStatus.map((c) => c.status)));
 
   const vms = withStatus.flatMap((c) =>
     c.status.vms.map((vm) => [c.status.host, vm.name, vm.pool, vm.phase, formatDuration(now - vm.times.requested), vm.job?.id !== undefined ? `${vm.job.repository ?? ""}#${vm.job.id}` : "-"]),

@@ -204,3 +204,21 @@ describe("cacheStatus", () => {
     ]);
   });
 });
+
+describe("fleet status's cache table", () => {
+  const status = (caches: unknown) => ({ host: "h1", caches }) as never;
+  const cache = { pool: "lab", name: "npm", path: "/home/runner/.npm", sizeMiB: 128, current: 3, currentBytes: 9 * 1048576, generations: 2, totalBytes: 10 * 1048576, jobs: 4, hits: 3, hitRate: 0.75, published: 1, discarded: 3 };
+  it.each([
+    [[status(undefined)], []],
+    [[status([])], []],
+  ])("shows nothing without caches", async (statuses, expected) => {
+    const { renderCacheTable } = await import("../../../runtime/ops/cache-table.ts");
+    expect(renderCacheTable(statuses)).toEqual(expected);
+  });
+  it("shows sizes, generations and the hit rate per host and cache", async () => {
+    const { renderCacheTable } = await import("../../../runtime/ops/cache-table.ts");
+    const [table] = renderCacheTable([status([cache, { ...cache, name: "pip", current: null, hitRate: null, jobs: 0, hits: 0 }])]);
+    expect(table).toMatch(/h1\s+lab\/npm\s+\/home\/runner\/\.npm\s+3\s+9\.0 MiB of 128 MiB\s+2 \(10\.0 MiB\)\s+75% \(3\/4\)\s+1\/3/);
+    expect(table).toMatch(/lab\/pip\s+\S+\s+-\s+.*\s+-\s+1\/3/);
+  });
+});
