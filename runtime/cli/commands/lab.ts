@@ -75,7 +75,7 @@ export const command: Command = {
     };
     const kept = values.keep ? "   (state kept in " : undefined;
     try {
-      if (values.scenario === "caches") return await cacheScenario(common, values.json, progress, io);
+      if (values.scenario === "caches") return await cacheScenario({ ...common, jobs: undefined }, values.json, progress, io);
       const result = await (hosts > 1 ? runMultiHostLab({ ...common, hosts }) : runLab({ ...common, arch: values.arch })).finally(() => progress.stop());
       if (values.json) {
         writeJson(io.stdout, result);
