@@ -204,6 +204,7 @@ export class FleetLink implements FleetHooks {
       this.beatAt = now;
     }
     await this.flush();
+    this.forget();
     this.problem = undefined;
     // Jobs heard of while this sync ran are recorded and claimed by the next, without waiting for a tick.
     const heardMeanwhile = demand.queuedJobs().some((job) => job.untrusted === undefined && !this.recorded.has(job.id));
@@ -284,6 +285,19 @@ export class FleetLink implements FleetHooks {
     const seen = new Map(this.deps.demand.queuedJobs().map((j) => [j.id, j.seenAt]));
     for (const job of claimed) this.held.set(job.id, { ...job, localExpiry: now + this.leaseMs, seenAt: seen.get(job.id) ?? now });
     return claimed.length > 0;
+  }
+
+  /**
+   * Keeps the bookkeeping sets to what the tracker and the records still hold, so they do not
+   * grow with every job ever seen. Forgetting too early only repeats an idempotent statement.
+   */
+  private forget(): void {
+    const queued = new Set(this.deps.demand.queuedJobs().map((j) => j.id));
+    const gone = new Set(this.deps.demand.goneJobIds());
+    const claims = new Set(this.snapshot.records.flatMap((r) => (r.claim ? [claimKey(r.claim)] : [])));
+    for (const id of this.recorded) if (!queued.has(id)) this.recorded.delete(id);
+    for (const id of this.reportedTaken) if (!gone.has(id)) this.reportedTaken.delete(id);
+    for (const key of this.released) if (!claims.has(key)) this.released.delete(key);
   }
 
   /** Claims whose job GitHub says started (some runner took it) or whose lease surely ran out. */
