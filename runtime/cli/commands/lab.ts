@@ -58,7 +58,7 @@ export const command: Command = {
     }
     if (values.scenario !== undefined && (values.scenario !== "caches" || hosts > 1 || values.arch !== "x64" || values.driver !== "libvirt")) {
       // In-memory guests run their steps on this machine: the scenario would fill this machine's own cache path.
-      throw new UsageError(`--scenario must be caches, with --driver libvirt on one x64 host; got ${values.scenario}`);
+      throw new UsageError(`--scenario caches runs with --driver libvirt on one x64 host; got --scenario ${values.scenario} --driver ${values.driver} --arch ${values.arch} --hosts ${hosts}`);
     }
     const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
     const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
