@@ -26,6 +26,7 @@ import { benchCoordination } from "./coordination.ts";
 import { bundleShares, dependencyCosts } from "./memory.ts";
 import { pollGrowth } from "./poll-growth.ts";
 import { poolSizingBench } from "./pool-sizing.ts";
+import { claimPickupBench } from "./claim-pickup.ts";
 
 const targets = {
   warmPickupP95Ms: 1000,
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
     say,
   });
   const { warm, cold, burst } = scenario;
+  const claimPickup = await claimPickupBench({ driver, imageDir: values["image-dir"], jobs: Number(values["warm-jobs"]), fleetBundle: join(dirname(process.argv[1]!), "fleet.cjs"), say });
   const v = verdicts();
 
   // ---- pickup ---------------------------------------------------------------------------------
@@ -199,6 +201,7 @@ async function main(): Promise<number> {
 
   v.check("adaptive warm pool", poolSizing.ok);
   const coordination = await benchCoordination(say);
+  v.check("claim pickup", claimPickup.ok);
   const missed = v.checks.filter((c) => !c.ok).map((c) => c.name);
   say("");
   say(missed.length === 0 ? "all targets met" : `TARGETS MISSED: ${missed.join(", ")}`);
@@ -220,6 +223,7 @@ async function main(): Promise<number> {
         leaks,
         ...poolSizing.keys,
         ...coordination,
+        ...claimPickup.keys,
         targets_missed: missed,
       }),
     );

@@ -161,7 +161,7 @@ export function planReconcile(obs: Observation, settings: PlanSettings): Plan {
     const takenUnseen = members.filter(tookUnknownJob).length;
     const queued = Math.max(0, jobs.length - takenUnseen);
     const warm = warmTarget(pool, () => poolDemand(pool.name, obs.history, obs.records, jobs), now);
-    const sizing = sizePool(pool, counts, queued, warm.target);
+    const sizing = withHandoverHeld(sizePool(pool, counts, queued, warm.target), pool, counts, queued, warm.target, members);
     const failures = consecutiveFailures(obs.history, pool.name);
     const until = backoffUntil(failures, now);
     const plan: PoolPlan = { pool: pool.name, warm, counts, queued, ...sizing, consecutiveFailures: failures.count };
@@ -259,6 +259,17 @@ function claimJobs(staying: VmRecord[], demand: Map<string, QueuedJob[]>, obs: O
     actions.push({ kind: "claim", name: claim.record.name });
   }
   return staying.map((vm) => byName.get(vm.name) ?? vm);
+}
+
+/**
+ * The replacement of a VM being handed its job (`claimed`) starts once its runner took the job:
+ * a boot is CPU-heavy (under TCG it takes a core for seconds) and would slow the handover. Only
+ * the warm target waits; queued jobs still start their VMs at once, and nothing is scaled down.
+ */
+function withHandoverHeld(sizing: PoolSizing, pool: PoolConfig, counts: PoolCounts, queued: number, target: number, members: readonly VmRecord[]): PoolSizing {
+  const handingOver = members.filter((vm) => vm.phase === "claimed").length;
+  if (handingOver === 0) return sizing;
+  return { ...sizing, provision: sizePool(pool, counts, queued, Math.max(0, target - handingOver)).provision };
 }
 
 function holdReason(obs: Observation, backoff: number | undefined): PoolPlan["held"] {

@@ -24,7 +24,7 @@ export interface LabConfigInput {
   stateDir: string;
   webhookSecret: string;
   adminToken: string;
-  pool: { min: number; max: number; vcpus: number; memoryMiB: number; caches?: { name: string; path: string; sizeMiB: number }[] };
+  pool: { min: number; max: number; vcpus: number; memoryMiB: number; caches?: { name: string; path: string; sizeMiB: number }[]; register?: "ahead" | "on-claim" };
   host: { vcpus: number; memoryMiB: number };
   /** The multi-host lab: each host's name, the address it listens on, the database it coordinates through. */
   name?: string;

@@ -25,7 +25,7 @@ import { checked } from "./checked-emulator.ts";
 import { ensureLabImage, libvirtUri } from "./lab-image.ts";
 
 export interface LibvirtFleetOptions {
-  pool?: { min?: number; max?: number };
+  pool?: { min?: number; max?: number; register?: "ahead" | "on-claim" };
   timing?: ControllerConfigInput["timing"];
   /** Replaces the guest kernel command line (to make a guest misbehave, or give it a static address on the lab network). */
   cmdline?: string | ((lab: LabGitHub) => string);
@@ -81,7 +81,7 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
     stateDir: join(dir, "state"),
     webhookSecret: randomBytes(16).toString("hex"),
     adminToken: randomBytes(16).toString("hex"),
-    pool: { min: options.pool?.min ?? 1, max: options.pool?.max ?? 3, vcpus: 1, memoryMiB: 768 },
+    pool: { min: options.pool?.min ?? 1, max: options.pool?.max ?? 3, vcpus: 1, memoryMiB: 768, ...(options.pool?.register ? { register: options.pool.register } : {}) },
     host: { vcpus: 4, memoryMiB: 4096 },
   });
   const config = parseControllerConfig({

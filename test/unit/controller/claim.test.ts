@@ -142,6 +142,16 @@ describe("planReconcile with on-claim pools", () => {
     };
   }
 
+  it.each([
+    ["while a VM is handed its job, its replacement waits", [], 0],
+    ["a queued job still starts its VM at once", [2], 1],
+  ])("%s", (_, queuedIds, provisions) => {
+    const claimed: VmRecord = { name: "rf-h1-a-00000001", pool: "a", phase: "claimed", onClaim: true, times: { requested: 0, online: 1, claimed: now - 10 }, claimedJob: { id: 1, runId: 1, repository: "acme/app", labels: ["self-hosted", "a"] } };
+    const queued = queuedIds.map((id) => ({ id, runId: id, repository: "acme/app", labels: ["self-hosted", "a"], queuedAt: now - 5, seenAt: now - 5 }));
+    const plan = planReconcile({ ...observe([claimed], queued, []), inFlight: new Set([claimed.name]) }, settings);
+    expect(plan.actions.filter((a) => a.kind === "provision" && a.pool === "a")).toHaveLength(provisions);
+  });
+
   it("over passes, a VM gets at most one job, a job at most one VM, and the host budget holds", () => {
     fc.assert(
       fc.property(
