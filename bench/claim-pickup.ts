@@ -6,7 +6,6 @@
  * lookup, the JIT config request and the handover over the job channel are all in the figure.
  * Target (issue 11): p95 ≤ 1.5 s.
  */
-import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,13 +14,13 @@ import { ownerPrefix } from "../runtime/controller/naming.ts";
 import { gitHubFor } from "../runtime/github/from-config.ts";
 import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
 import { fetchStatus, spawnController, stopController, waitFor, type ControllerProcess } from "../runtime/lab/controller-process.ts";
-import { labControllerConfig } from "../runtime/lab/lab-config.ts";
 import { startLabGitHub } from "../runtime/lab/lab-emulator.ts";
 import { labJob } from "../runtime/lab/lab.ts";
 import { jobPickup } from "../runtime/lab/job-pickup.ts";
 import { findLeaks, leakCount } from "../runtime/lab/leak-check.ts";
 import { readGuestImage, standInImage } from "../runtime/lab/prerequisites.ts";
 import { percentile } from "../runtime/observability/percentiles.ts";
+import { benchLabConfig } from "./fleet-scenario.ts";
 
 export const claimPickupTargetMs = 1500;
 
@@ -49,17 +48,7 @@ export async function claimPickupBench(options: ClaimPickupOptions): Promise<Cla
   const image = options.driver === "libvirt" ? await readGuestImage(options.imageDir) : await standInImage(dir);
   const github = await startLabGitHub({ driver: options.driver });
   const { emulator } = github;
-  const lab = labControllerConfig({
-    driver: options.driver,
-    emulator: github.emulatorConfig,
-    image,
-    network: github.network,
-    stateDir: join(dir, "state"),
-    webhookSecret: randomBytes(16).toString("hex"),
-    adminToken: randomBytes(16).toString("hex"),
-    pool: { min: 1, max: 2, vcpus: 1, memoryMiB: 768, register: "on-claim" },
-    host: { vcpus: 4, memoryMiB: 4096 },
-  });
+  const lab = benchLabConfig(options.driver, github, image, dir, { register: "on-claim" });
   const config = parseControllerConfig({
     ...lab,
     host: { name: "benchclaim", vcpus: 4, memoryMiB: 4096 },

@@ -24,8 +24,8 @@ import type { Emulator } from "../runtime/emulator/server.ts";
 import { gitHubFor } from "../runtime/github/from-config.ts";
 import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
 import { fetchMetrics, fetchStatus, spawnController, stopController, waitFor, type ControllerProcess } from "../runtime/lab/controller-process.ts";
-import { labControllerConfig, labLabels } from "../runtime/lab/lab-config.ts";
-import { startLabGitHub } from "../runtime/lab/lab-emulator.ts";
+import { labControllerConfig, labLabels, type GuestImage } from "../runtime/lab/lab-config.ts";
+import { startLabGitHub, type LabGitHub } from "../runtime/lab/lab-emulator.ts";
 import { jobPickup, type Pickup } from "../runtime/lab/job-pickup.ts";
 import { findLeaks, type Leaks } from "../runtime/lab/leak-check.ts";
 import { readGuestImage, standInImage } from "../runtime/lab/prerequisites.ts";
@@ -83,17 +83,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const contract = new OpenApiContract();
   const github = await startLabGitHub({ driver: options.driver, emulator: withOpenApiCheck({ onExchange: calls.listener }, contract) });
   const emulator = github.emulator;
-  const lab = labControllerConfig({
-    driver: options.driver,
-    emulator: github.emulatorConfig,
-    image,
-    network: github.network,
-    stateDir: join(dir, "state"),
-    webhookSecret: randomBytes(16).toString("hex"),
-    adminToken: randomBytes(16).toString("hex"),
-    pool: { min: 1, max: 2, vcpus: 1, memoryMiB: 768 },
-    host: { vcpus: 4, memoryMiB: 4096 },
-  });
+  const lab = benchLabConfig(options.driver, github, image, dir);
   const base = parseControllerConfig({
     ...lab,
     host: { name: "bench", vcpus: 4, memoryMiB: 4096 },
@@ -145,6 +135,21 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     await github.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The lab's controller config as the benchmarks run it: a 4-vCPU host, 768 MiB VMs, fresh secrets. */
+export function benchLabConfig(driver: "libvirt" | "memory", github: LabGitHub, image: GuestImage, dir: string, pool: { register?: "ahead" | "on-claim" } = {}) {
+  return labControllerConfig({
+    driver,
+    emulator: github.emulatorConfig,
+    image,
+    network: github.network,
+    stateDir: join(dir, "state"),
+    webhookSecret: randomBytes(16).toString("hex"),
+    adminToken: randomBytes(16).toString("hex"),
+    pool: { min: 1, max: 2, vcpus: 1, memoryMiB: 768, ...pool },
+    host: { vcpus: 4, memoryMiB: 4096 },
+  });
 }
 
 /** Runs `work` (which returns the job ids it queued) and collects everything the phase measures. */
