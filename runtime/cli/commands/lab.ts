@@ -63,7 +63,8 @@ export const command: Command = {
     const progress = createProgress(io.stderr, { enabled: wantsProgress(io.stderr, io.env, values.json) });
     const say = (line: string) => (values.json ? undefined : progress.interject(() => io.stdout.write(line + "\n")));
     const vms = `${values.driver === "libvirt" ? "real QEMU/TCG VMs through libvirt" : "in-memory VMs"}${values.arch === "arm64" ? ", arm64 guests (aarch64, emulated)" : ""}`;
-    say(`runner-fleet lab: ${jobs} job${jobs === 1 ? "" : "s"}${hosts > 1 ? ` on ${hosts} hosts` : ""}, ${vms}`);
+    const what = values.scenario === "caches" ? "dependency caches: a push to main, then a pull request" : `${jobs} job${jobs === 1 ? "" : "s"}${hosts > 1 ? ` on ${hosts} hosts` : ""}`;
+    say(`runner-fleet lab: ${what}, ${vms}`);
     const driver: "libvirt" | "memory" = values.driver;
     const common = {
       jobs,
