@@ -73,7 +73,7 @@ describe("retargetSavedXml", () => {
     ["MAC", "<mac address='52:54:00:12:34:56'/>", "52:54:00:aa:00:01"],
     ["disk", `<source file='${spec.disk}'/>`, "/state/snapshots/k/disk.qcow2"],
     ["console", `<source path='${spec.serialLog}'/>`, "console.log"],
-    ["job channel", `<source mode='bind' path='${spec.jobChannel}'/>`, "rf-snap-0123.sock"],
+    ["job channel", `<source mode='bind' path='${spec.jobChannel!}'/>`, "rf-snap-0123.sock"],
     ["network", "<source network='rf-new'/>", "rf-old"],
     ["filter", "<filterref filter='rf-new-guest'/>", "rf-old-guest"],
   ])("puts in the VM's own %s and leaves nothing of the template's", (_what, present, gone) => {
