@@ -14,6 +14,7 @@ import { poolRegisterShape } from "./pool-register-shape.ts";
 import { parseSubnet } from "../protocol/guest-network.ts";
 import { poolCachesShape } from "../caches/cache-shape.ts";
 import { routingPolicySchema } from "../routing/policy.ts";
+import { poolStartShape } from "./pool-start.ts";
 
 /** GitHub label rules that matter to us: 1-100 chars, no spaces or commas. */
 export const labelSchema = z
@@ -47,6 +48,7 @@ export const poolSchema = z
     ...poolShapeFields,
     ...poolRegisterShape,
     ...poolCachesShape,
+    ...poolStartShape,
   })
   .strict()
   .refine((p) => p.min <= p.max, { message: "min must not exceed max", path: ["min"] });

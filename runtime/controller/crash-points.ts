@@ -21,6 +21,12 @@ export const crashPointNames = [
   "provision:defined",
   /** The domain is running; the record still says provisioning and the secret file is there. */
   "provision:started",
+  /** The snapshot's template domain is running (in its `.making-` directory). */
+  "snapshot:started",
+  /** The template is saved; its domain and directory are still there, the manifest not written. */
+  "snapshot:saved",
+  /** A restored VM runs; it has had no message yet (no identity, no JIT config). */
+  "restore:restored",
   /** The record says tearing-down, with its reason; nothing removed yet. */
   "teardown:recorded",
   /** The domain is destroyed and undefined; overlay, secret and registration are not removed yet. */

@@ -165,6 +165,12 @@ export const metricCatalog = {
     help: "The host's hardware as read at start (fact: cpu_cores, memory_mib, numa_nodes, iommu_groups, gpus, hugepages_mib) and pools_refused: pools this host cannot hold.",
     labels: ["fact"],
   },
+  restoreFallbacks: {
+    name: "runner_fleet_restore_fallbacks_total",
+    kind: "counter",
+    help: "VMs of a pool with start: restore that booted instead, by pool and reason (no_snapshot: none ready yet; restore_failed).",
+    labels: ["pool", "reason"],
+  },
   up: {
     name: "runner_fleet_controller_up",
     kind: "gauge",

@@ -118,6 +118,11 @@ export interface VolumeInfo {
 export type HypervisorEvent = { kind: "lifecycle"; domain: string; state: DomainState };
 
 export interface Hypervisor {
+  /**
+   * Changes whenever a state saved before could no longer be restored as it is (libvirt: the
+   * domain XML renderer's version and the domain type): part of a snapshot's key.
+   */
+  readonly snapshotCompatibility: string;
   /** Domains (running or defined) whose name starts with `prefix`. */
   listDomains(prefix: string): Promise<DomainInfo[]>;
   /** Defines (or redefines, if stopped) a persistent domain. */

@@ -60,3 +60,13 @@ export function newIdentity(id: string): IdentityMessage {
 export function clockNow(name: string, epochMs: number): ClockMessage {
   return { type: "clock", id: `${name}-clock-${epochMs}`, epochMs };
 }
+/** The messages a restored guest gets, in order, before the clock and its job. */
+export function restoreMessages(name: string, network: Omit<NetworkMessage, "type" | "id">): RestoreMessage[] {
+  return [newIdentity(`${name}-identity`), { type: "network", id: `${name}-network`, ...network }];
+}
+
+/** A random locally administered unicast MAC in QEMU's 52:54:00 range (libvirt's default prefix). */
+export function randomMac(bytes: Uint8Array = randomBytes(3)): string {
+  const tail = [...bytes.slice(0, 3)].map((b) => b.toString(16).padStart(2, "0"));
+  return `52:54:00:${tail.join(":")}`;
+}

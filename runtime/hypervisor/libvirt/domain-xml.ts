@@ -24,6 +24,9 @@ export interface DomainXmlOptions {
   uuid?: string;
 }
 
+/** Bump when a change to the rendered devices would make states saved before unrestorable. */
+export const domainXmlVersion = 1;
+
 export const defaultDomainXmlOptions = {
   domainType: "qemu",
   machine: "pc",

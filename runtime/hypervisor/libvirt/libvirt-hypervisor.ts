@@ -12,10 +12,11 @@ import { DomainNotFoundError, DomainStateError } from "../errors.ts";
 import { sendOverJobChannel } from "../job-channel-client.ts";
 import { withCheckedSecretFile } from "../secret-file.ts";
 import { validateDomainName, validateDomainSpec } from "../spec-validation.ts";
-import { defaultDomainXmlOptions, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
+import { defaultDomainXmlOptions, domainXmlVersion, parseDomainMetadata, renderDomainXml } from "./domain-xml.ts";
 import { LifecycleEventStream } from "./lifecycle-events.ts";
 import { createQcow2Overlay } from "./qemu-img.ts";
-import { randomMac, retargetSavedXml } from "./restore-xml.ts";
+import { randomMac } from "../../protocol/restore-messages.ts";
+import { retargetSavedXml } from "./restore-xml.ts";
 import { copySaveImageWithXml, readSaveImageHeader } from "./save-image.ts";
 import { createVirsh, VirshError } from "./virsh.ts";
 import {
@@ -89,6 +90,8 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
   }
 
   return {
+    snapshotCompatibility: `libvirt-xml-${domainXmlVersion}-${domainType}-${options.machine ?? defaultDomainXmlOptions.machine}`,
+
     async listDomains(prefix) {
       // The reconcile loop lists every pass, so this is one virsh process: names with UUIDs and
       // the state table, in command-string mode. A domain's metadata is written once, at
@@ -215,7 +218,7 @@ export function createLibvirtHypervisor(options: LibvirtHypervisorOptions): Hype
     async restoreDomain(stateFile, spec) {
       validateDomainSpec(spec);
       const header = await readSaveImageHeader(stateFile);
-      const xml = retargetSavedXml(header.xml, spec, { uuid: randomUUID(), mac: randomMac(randomBytes(3)) });
+      const xml = retargetSavedXml(header.xml, spec, { uuid: randomUUID(), mac: randomMac() });
       if (await inspect(spec.name)) throw new DomainStateError(spec.name, "other", "restore over");
       // The VM's own copy of the state file, carrying its XML (see save-image.ts for why), next
       // to the original; gone once QEMU has read it, whatever happened.

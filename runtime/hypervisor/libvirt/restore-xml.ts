@@ -77,9 +77,3 @@ function replaceEvery(xml: string, pattern: RegExp, replacement: string, what: s
   if (!new RegExp(pattern.source).test(xml)) throw new SnapshotShapeError(`the saved XML has no ${what}`);
   return xml.replace(pattern, replacement);
 }
-
-/** A random locally administered unicast MAC in QEMU's 52:54:00 range (libvirt's default prefix). */
-export function randomMac(bytes: Uint8Array): string {
-  const tail = [...bytes.slice(0, 3)].map((b) => b.toString(16).padStart(2, "0"));
-  return `52:54:00:${tail.join(":")}`;
-}

@@ -113,6 +113,8 @@ export function createMemoryHypervisor(options: MemoryHypervisorOptions = {}): M
   }
 
   return {
+    snapshotCompatibility: "memory-1",
+
     async listDomains(prefix) {
       const result: DomainInfo[] = [];
       for (const [name, domain] of domains) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { randomMac, retargetSavedXml, SnapshotShapeError } from "../../../runtime/hypervisor/libvirt/restore-xml.ts";
+import { retargetSavedXml, SnapshotShapeError } from "../../../runtime/hypervisor/libvirt/restore-xml.ts";
+import { randomMac } from "../../../runtime/protocol/restore-messages.ts";
 import { parseSaveImageHeader, renderSaveImageHeader, SaveImageError } from "../../../runtime/hypervisor/libvirt/save-image.ts";
 import { parseDomainMetadata } from "../../../runtime/hypervisor/libvirt/domain-xml.ts";
 import type { DomainSpec } from "../../../runtime/ports/hypervisor.ts";

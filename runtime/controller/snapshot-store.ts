@@ -1,0 +1,192 @@
+/**
+ * Snapshots to restore runner VMs from: per base image and VM shape, one guest is booted to the
+ * point where its agent waits on the job channel, and its memory and device state is saved
+ * (`virsh save`) beside the disk overlay it belongs to. Each job then restores its own copy
+ * (`restore-start.ts`) instead of booting.
+ *
+ *   <state>/snapshots/<key>/disk.qcow2    the saved guest's overlay (on the base image; read-only now)
+ *   <state>/snapshots/<key>/state         its memory and device state
+ *   <state>/snapshots/<key>/manifest.json written last: the snapshot is complete
+ *
+ * The key hashes everything the saved state depends on (snapshot-key.ts), so a new image, agent,
+ * kernel, shape or renderer makes a new snapshot and the old one is stale (`fleet doctor`
+ * removes it). A snapshot is made in `<key>.making-<random>` and renamed when complete; a crash
+ * leaves that directory and the template domain (`<prefix>.snapshot-<key>`), which `sweep` removes.
+ *
+ * No secret is in a snapshot: the template guest gets no JIT config (no fw_cfg entry at all)
+ * and is saved while it waits for one.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { PoolConfig } from "../config/controller-config.ts";
+import { writeFileAtomic } from "../storage/atomic-file.ts";
+import type { ControllerContext } from "./context.ts";
+import { crashPoint } from "./crash-points.ts";
+import { domainSpecFor } from "./domain-spec.ts";
+import { snapshotKey } from "./snapshot-key.ts";
+
+/** What the template's agent prints once it waits on the job channel (the claim branch's `channelWaitingLine`). */
+export const waitingMark = "waiting for a job";
+
+export interface Snapshot {
+  key: string;
+  dir: string;
+  state: string;
+  disk: string;
+}
+
+export interface SnapshotManifest {
+  key: string;
+  createdAt: string;
+  pool: string;
+  vcpus: number;
+  memoryMiB: number;
+  base: string;
+  stateBytes: number;
+  /** Boot of the template to its waiting point, and the save, in ms. */
+  bootMs: number;
+  saveMs: number;
+}
+
+export function snapshotsDir(stateDir: string): string {
+  return join(stateDir, "snapshots");
+}
+
+export function snapshotPaths(stateDir: string, key: string): Snapshot {
+  const dir = join(snapshotsDir(stateDir), key);
+  return { key, dir, state: join(dir, "state"), disk: join(dir, "disk.qcow2") };
+}
+
+export function templateName(namePrefix: string, key: string): string {
+  // A dot: never inside the controller's own `<prefix>-<host>-` names, so never taken for a VM.
+  return `${namePrefix}.snapshot-${key.slice(0, 16)}`;
+}
+
+export function keyFor(ctx: ControllerContext, pool: PoolConfig): string {
+  const { config } = ctx;
+  return snapshotKey({
+    image: config.image,
+    vcpus: pool.vcpus,
+    memoryMiB: pool.memoryMiB,
+    hypervisor: ctx.hypervisor.snapshotCompatibility,
+  });
+}
+
+/** The pool's snapshot if it is complete. */
+export async function readySnapshot(ctx: ControllerContext, pool: PoolConfig): Promise<Snapshot | undefined> {
+  const snapshot = snapshotPaths(ctx.config.paths.state, keyFor(ctx, pool));
+  const complete = await stat(join(snapshot.dir, "manifest.json")).then(() => true, () => false);
+  return complete ? snapshot : undefined;
+}
+
+export interface MakeOptions {
+  /** How long the template may take to reach its waiting point. */
+  bootTimeoutMs: number;
+  /** How often the console is read while waiting. */
+  pollMs?: number;
+}
+
+/** Boots the template, waits for its agent to wait, saves it. Leaves nothing behind on failure. */
+export async function makeSnapshot(ctx: ControllerContext, pool: PoolConfig, options: MakeOptions): Promise<Snapshot> {
+  const { config, hypervisor, clock } = ctx;
+  const key = keyFor(ctx, pool);
+  const final = snapshotPaths(config.paths.state, key);
+  const dir = `${final.dir}.making-${randomBytes(4).toString("hex")}`;
+  const name = templateName(config.namePrefix, key);
+  const disk = join(dir, "disk.qcow2");
+  const serialLog = join(dir, "console.log");
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  try {
+    await hypervisor.createOverlay(config.image.base, disk);
+    const spec = {
+      ...domainSpecFor(config, pool, name, { record: "", overlay: disk, secret: "", serialLog }, clock.now()),
+      fwCfg: [],
+      jobChannel: { socket: join(dir, "channel.sock") },
+      metadata: { pool: pool.name, createdAt: new Date(clock.now()).toISOString() },
+    };
+    await hypervisor.defineDomain(spec);
+    const started = clock.now();
+    await hypervisor.startDomain(name);
+    await crashPoint("snapshot:started");
+    await waitForMark(ctx, serialLog, started + options.bootTimeoutMs, options.pollMs ?? 200);
+    const waited = clock.now();
+    const state = join(dir, "state");
+    await hypervisor.saveDomain(name, state);
+    await crashPoint("snapshot:saved");
+    const saveMs = clock.now() - waited;
+    await hypervisor.removeDomain(name);
+    const manifest: SnapshotManifest = {
+      key,
+      createdAt: new Date(clock.now()).toISOString(),
+      pool: pool.name,
+      vcpus: pool.vcpus,
+      memoryMiB: pool.memoryMiB,
+      base: config.image.base,
+      stateBytes: (await stat(state)).size,
+      bootMs: waited - started,
+      saveMs,
+    };
+    await writeFileAtomic(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n", 0o644);
+    await rename(dir, final.dir);
+    ctx.logger.info({ event: "snapshot_made", ...manifest }, "snapshot made");
+    return final;
+  } catch (error) {
+    await hypervisor.removeDomain(name).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function waitForMark(ctx: ControllerContext, serialLog: string, deadline: number, pollMs: number): Promise<void> {
+  for (;;) {
+    const text = await readFile(serialLog, "utf8").catch(() => "");
+    if (text.includes(waitingMark)) return;
+    const powered = /powering off/.exec(text);
+    if (powered) throw new Error(`the snapshot's template guest powered off before it waited for a job: ${lastLine(text)}`);
+    if (ctx.clock.now() > deadline) throw new Error(`the snapshot's template guest did not wait for a job in time: ${lastLine(text)}`);
+    await ctx.clock.sleep(pollMs);
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1)?.slice(0, 200) ?? "(no console output)";
+}
+
+export interface SweepResult {
+  removedDirs: string[];
+  removedDomains: string[];
+}
+
+/**
+ * Removes what an interrupted make or restore left (template domains, `.making-` directories,
+ * per-restore copies of state files) and, with `stale`, complete snapshots whose key no pool
+ * wants any more. Run when no make or restore is under way (controller start, `fleet doctor`).
+ */
+export async function sweepSnapshots(
+  ctx: Pick<ControllerContext, "config" | "hypervisor">,
+  wantedKeys: ReadonlySet<string>,
+  options: { stale: boolean },
+): Promise<SweepResult> {
+  const { config, hypervisor } = ctx;
+  const result: SweepResult = { removedDirs: [], removedDomains: [] };
+  for (const domain of await hypervisor.listDomains(`${config.namePrefix}.snapshot-`)) {
+    await hypervisor.removeDomain(domain.name);
+    result.removedDomains.push(domain.name);
+  }
+  const root = snapshotsDir(config.paths.state);
+  const entries = await readdir(root).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const path = join(root, entry);
+    const key = entry.split(".")[0] ?? "";
+    if (entry.includes(".making-") || (options.stale && !wantedKeys.has(key))) {
+      await rm(path, { recursive: true, force: true });
+      result.removedDirs.push(path);
+      continue;
+    }
+    for (const file of await readdir(path).catch(() => [] as string[])) {
+      if (file.endsWith(".restoring")) await rm(join(path, file), { force: true });
+    }
+  }
+  return result;
+}
