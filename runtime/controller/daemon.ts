@@ -37,6 +37,7 @@ import { createTrustCheck } from "./trust-check.ts";
 import { cacheStoreFor } from "../caches/from-config.ts";
 import { judgeRunnerGroup } from "./runner-group-check.ts";
 import { createWebhookIntake } from "./webhook-intake.ts";
+import { startSnapshotKeeper } from "./snapshot-keeper.ts";
 
 /** How long start waits for the runner-group check before reconciling anyway. */
 const setupCheckTimeoutMs = 5_000;
@@ -156,11 +157,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
   // The first pass reconciles whatever a previous run (or a crash) left behind.
   const loop = new AbortController();
   const running = reconciler.run(loop.signal);
+  const snapshots = startSnapshotKeeper(context);
   logger.info({ event: "controller_started", url, host: config.host.name, pools: config.pools.map((p) => p.name) }, "controller started");
   // The designated host also runs the routing guard (docs/operations.md).
   guard = config.guard?.enabled ? startGuardLoop({ config, github, ownStatus: () => reconciler.lastResult()?.status, clock, logger, metrics }) : undefined;
 
   const close = async () => {
+    await snapshots.stop();
     await guard?.stop();
     await fleet?.close();
     unwatchHypervisor();

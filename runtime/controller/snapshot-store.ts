@@ -11,7 +11,7 @@
  * The key hashes everything the saved state depends on (snapshot-key.ts), so a new image, agent,
  * kernel, shape or renderer makes a new snapshot and the old one is stale (`fleet doctor`
  * removes it). A snapshot is made in `<key>.making-<random>` and renamed when complete; a crash
- * leaves that directory and the template domain (`<prefix>.snapshot-<key>`), which `sweep` removes.
+ * leaves that directory and the template domain (`templateName`), which `sweepSnapshots` removes.
  *
  * No secret is in a snapshot: the template guest gets no JIT config (no fw_cfg entry at all)
  * and is saved while it waits for one.
@@ -58,9 +58,16 @@ export function snapshotPaths(stateDir: string, key: string): Snapshot {
   return { key, dir, state: join(dir, "state"), disk: join(dir, "disk.qcow2") };
 }
 
-export function templateName(namePrefix: string, key: string): string {
-  // A dot: never inside the controller's own `<prefix>-<host>-` names, so never taken for a VM.
-  return `${namePrefix}.snapshot-${key.slice(0, 16)}`;
+/**
+ * The template domains of one host: `<prefix>.<host>.snapshot-`. Dots: never inside the
+ * controller's own `<prefix>-<host>-` VM names, so the loop never takes a template for a VM.
+ */
+export function templatePrefix(namePrefix: string, host: string): string {
+  return `${namePrefix}.${host}.snapshot-`;
+}
+
+export function templateName(namePrefix: string, host: string, key: string): string {
+  return `${templatePrefix(namePrefix, host)}${key.slice(0, 16)}`;
 }
 
 export function keyFor(ctx: ControllerContext, pool: PoolConfig): string {
@@ -85,6 +92,8 @@ export interface MakeOptions {
   bootTimeoutMs: number;
   /** How often the console is read while waiting. */
   pollMs?: number;
+  /** Abandons the make (and cleans up) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Boots the template, waits for its agent to wait, saves it. Leaves nothing behind on failure. */
@@ -93,7 +102,7 @@ export async function makeSnapshot(ctx: ControllerContext, pool: PoolConfig, opt
   const key = keyFor(ctx, pool);
   const final = snapshotPaths(config.paths.state, key);
   const dir = `${final.dir}.making-${randomBytes(4).toString("hex")}`;
-  const name = templateName(config.namePrefix, key);
+  const name = templateName(config.namePrefix, config.host.name, key);
   const disk = join(dir, "disk.qcow2");
   const serialLog = join(dir, "console.log");
   await mkdir(dir, { recursive: true, mode: 0o711 });
@@ -109,7 +118,7 @@ export async function makeSnapshot(ctx: ControllerContext, pool: PoolConfig, opt
     const started = clock.now();
     await hypervisor.startDomain(name);
     await crashPoint("snapshot:started");
-    await waitForMark(ctx, serialLog, started + options.bootTimeoutMs, options.pollMs ?? 200);
+    await waitForMark(ctx, serialLog, started + options.bootTimeoutMs, options.pollMs ?? 200, options.signal);
     const waited = clock.now();
     const state = join(dir, "state");
     await hypervisor.saveDomain(name, state);
@@ -138,14 +147,15 @@ export async function makeSnapshot(ctx: ControllerContext, pool: PoolConfig, opt
   }
 }
 
-async function waitForMark(ctx: ControllerContext, serialLog: string, deadline: number, pollMs: number): Promise<void> {
+async function waitForMark(ctx: ControllerContext, serialLog: string, deadline: number, pollMs: number, signal?: AbortSignal): Promise<void> {
   for (;;) {
+    if (signal?.aborted) throw new Error("the snapshot was abandoned: the controller is stopping");
     const text = await readFile(serialLog, "utf8").catch(() => "");
     if (text.includes(waitingMark)) return;
     const powered = /powering off/.exec(text);
     if (powered) throw new Error(`the snapshot's template guest powered off before it waited for a job: ${lastLine(text)}`);
     if (ctx.clock.now() > deadline) throw new Error(`the snapshot's template guest did not wait for a job in time: ${lastLine(text)}`);
-    await ctx.clock.sleep(pollMs);
+    await ctx.clock.sleep(pollMs, signal).catch(() => undefined);
   }
 }
 
@@ -170,7 +180,7 @@ export async function sweepSnapshots(
 ): Promise<SweepResult> {
   const { config, hypervisor } = ctx;
   const result: SweepResult = { removedDirs: [], removedDomains: [] };
-  for (const domain of await hypervisor.listDomains(`${config.namePrefix}.snapshot-`)) {
+  for (const domain of await hypervisor.listDomains(templatePrefix(config.namePrefix, config.host.name))) {
     await hypervisor.removeDomain(domain.name);
     result.removedDomains.push(domain.name);
   }

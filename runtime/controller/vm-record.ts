@@ -131,6 +131,8 @@ export interface VmRecord {
   runnerId?: number;
   /** The static IPv4 address given to the guest (address-allocator.ts); absent when it asks DHCP. */
   address?: string;
+  /** How the VM started: `restore` from its pool's snapshot; absent when it booted. */
+  startedBy?: "restore";
   phase: VmPhase;
   times: VmTimes;
   job?: JobRef;

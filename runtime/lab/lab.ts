@@ -23,6 +23,7 @@ import { findLeaks, leakCount, type Leaks } from "./leak-check.ts";
 import { archLine, archSteps, labImageDir, labLabelsFor, type LabArch } from "./arch-lab.ts";
 import { checkLibvirt, defaultImageDir, readGuestImage, standInImage } from "./prerequisites.ts";
 import { fetchStatus, spawnController, stopController, waitFor } from "./controller-process.ts";
+import { templatePrefix } from "../controller/snapshot-store.ts";
 
 export interface LabOptions {
   jobs: number;
@@ -182,7 +183,7 @@ export async function cleanUpDomains(config: ControllerConfig): Promise<void> {
   if (config.hypervisor.driver !== "libvirt") return;
   const hypervisor = hypervisorFor(config);
   const prefix = ownerPrefix(config.namePrefix, config.host.name);
-  for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
-    await hypervisor.removeDomain(domain.name).catch(() => undefined);
+  for (const own of [prefix, templatePrefix(config.namePrefix, config.host.name)]) {
+    for (const domain of await hypervisor.listDomains(own).catch(() => [])) await hypervisor.removeDomain(domain.name).catch(() => undefined);
   }
 }

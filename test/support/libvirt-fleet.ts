@@ -23,6 +23,7 @@ import { findLeaks, type Leaks } from "../../runtime/lab/leak-check.ts";
 import type { Hypervisor } from "../../runtime/ports/hypervisor.ts";
 import { checked } from "./checked-emulator.ts";
 import { ensureLabImage, libvirtUri } from "./lab-image.ts";
+import { templatePrefix } from "../../runtime/controller/snapshot-store.ts";
 
 export interface LibvirtFleetOptions {
   pool?: { min?: number; max?: number; register?: "ahead" | "on-claim" };
@@ -148,8 +149,8 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
     leaks: () => findLeaks({ prefix, stateDir: config.paths.state, hypervisor, github }),
     async close() {
       await fleet.kill();
-      for (const domain of await hypervisor.listDomains(prefix).catch(() => [])) {
-        await hypervisor.removeDomain(domain.name).catch(() => undefined);
+      for (const own of [prefix, templatePrefix(config.namePrefix, config.host.name)]) {
+        for (const domain of await hypervisor.listDomains(own).catch(() => [])) await hypervisor.removeDomain(domain.name).catch(() => undefined);
       }
       await lab.close();
       await rm(dir, { recursive: true, force: true });
