@@ -27,6 +27,7 @@ import { bundleShares, dependencyCosts } from "./memory.ts";
 import { pollGrowth } from "./poll-growth.ts";
 import { poolSizingBench } from "./pool-sizing.ts";
 import { claimPickupBench } from "./claim-pickup.ts";
+import { restoreSection } from "./restore.ts";
 
 const targets = {
   warmPickupP95Ms: 1000,
@@ -202,6 +203,7 @@ async function main(): Promise<number> {
   v.check("adaptive warm pool", poolSizing.ok);
   const coordination = await benchCoordination(say);
   v.check("claim pickup", claimPickup.ok);
+  const restoreKeys = real ? await restoreSection({ imageDir: values["image-dir"], jobs: 8, say, check: v.check }) : {};
   const missed = v.checks.filter((c) => !c.ok).map((c) => c.name);
   say("");
   say(missed.length === 0 ? "all targets met" : `TARGETS MISSED: ${missed.join(", ")}`);
@@ -224,6 +226,7 @@ async function main(): Promise<number> {
         ...poolSizing.keys,
         ...coordination,
         ...claimPickup.keys,
+        ...restoreKeys,
         targets_missed: missed,
       }),
     );
