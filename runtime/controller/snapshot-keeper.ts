@@ -6,7 +6,7 @@
  * and cleaned up.
  */
 import type { ControllerContext } from "./context.ts";
-import { keyFor, makeSnapshot, readySnapshot, sweepSnapshots } from "./snapshot-store.ts";
+import { makeSnapshot, readySnapshot, sweepSnapshots, wantedKeys } from "./snapshot-store.ts";
 
 export interface SnapshotKeeper {
   stop(): Promise<void>;
@@ -18,7 +18,7 @@ export function startSnapshotKeeper(ctx: ControllerContext, options: { retryMs?:
   const pools = ctx.config.pools.filter((p) => p.start !== "boot");
   const running = (async () => {
     if (pools.length === 0) return;
-    await sweepSnapshots(ctx, new Set(pools.map((p) => keyFor(ctx, p))), { stale: false });
+    await sweepSnapshots(ctx, wantedKeys(ctx), { stale: false });
     while (!abort.signal.aborted) {
       for (const pool of pools) {
         if (abort.signal.aborted || (await readySnapshot(ctx, pool))) continue;

@@ -70,14 +70,13 @@ export function templateName(namePrefix: string, host: string, key: string): str
   return `${templatePrefix(namePrefix, host)}${key.slice(0, 16)}`;
 }
 
-export function keyFor(ctx: ControllerContext, pool: PoolConfig): string {
-  const { config } = ctx;
-  return snapshotKey({
-    image: config.image,
-    vcpus: pool.vcpus,
-    memoryMiB: pool.memoryMiB,
-    hypervisor: ctx.hypervisor.snapshotCompatibility,
-  });
+export function keyFor(ctx: Pick<ControllerContext, "config" | "hypervisor">, pool: PoolConfig): string {
+  return snapshotKey({ image: ctx.config.image, vcpus: pool.vcpus, memoryMiB: pool.memoryMiB, hypervisor: ctx.hypervisor.snapshotCompatibility });
+}
+
+/** The keys of every pool that restores: the snapshots this config wants. */
+export function wantedKeys(ctx: Pick<ControllerContext, "config" | "hypervisor">): Set<string> {
+  return new Set(ctx.config.pools.filter((p) => p.start !== "boot").map((p) => keyFor(ctx, p)));
 }
 
 /** The pool's snapshot if it is complete. */
@@ -171,11 +170,11 @@ export interface SweepResult {
 /**
  * Removes what an interrupted make or restore left (template domains, `.making-` directories,
  * per-restore copies of state files) and, with `stale`, complete snapshots whose key no pool
- * wants any more. Run when no make or restore is under way (controller start, `fleet doctor`).
+ * wants any more. Run when no make or restore is under way (controller start).
  */
 export async function sweepSnapshots(
   ctx: Pick<ControllerContext, "config" | "hypervisor">,
-  wantedKeys: ReadonlySet<string>,
+  wanted: ReadonlySet<string>,
   options: { stale: boolean },
 ): Promise<SweepResult> {
   const { config, hypervisor } = ctx;
@@ -189,7 +188,7 @@ export async function sweepSnapshots(
   for (const entry of entries) {
     const path = join(root, entry);
     const key = entry.split(".")[0] ?? "";
-    if (entry.includes(".making-") || (options.stale && !wantedKeys.has(key))) {
+    if (entry.includes(".making-") || (options.stale && !wanted.has(key))) {
       await rm(path, { recursive: true, force: true });
       result.removedDirs.push(path);
       continue;
@@ -199,4 +198,30 @@ export async function sweepSnapshots(
     }
   }
   return result;
+}
+
+export interface StaleSnapshot {
+  path: string;
+  why: string;
+  ageMs: number;
+}
+
+/**
+ * For `fleet doctor` (which runs beside a live controller): snapshots no pool wants any more and
+ * makes abandoned by a crash, older than `minAgeMs` (a make under way is younger than its boot
+ * timeout). A stale snapshot may still back a running VM's overlay; QEMU holds the file open, so
+ * removing it does not disturb that VM.
+ */
+export async function staleSnapshots(ctx: Pick<ControllerContext, "config" | "hypervisor">, now: number, minAgeMs: number): Promise<StaleSnapshot[]> {
+  const wanted = wantedKeys(ctx);
+  const root = snapshotsDir(ctx.config.paths.state);
+  const stale: StaleSnapshot[] = [];
+  for (const entry of await readdir(root).catch(() => [] as string[])) {
+    const path = join(root, entry);
+    const ageMs = now - ((await stat(path).catch(() => undefined))?.mtimeMs ?? now);
+    if (ageMs < minAgeMs) continue;
+    if (entry.includes(".making-")) stale.push({ path, why: "an interrupted snapshot make", ageMs });
+    else if (!wanted.has(entry)) stale.push({ path, why: "a snapshot no pool wants (image, agent, shape or renderer changed)", ageMs });
+  }
+  return stale;
 }

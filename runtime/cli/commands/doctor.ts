@@ -7,13 +7,16 @@ import { parseDuration } from "../../ops/duration.ts";
 import { opsGitHub } from "../../ops/github-client.ts";
 import { renderDoctor, runDoctor, type DoctorVerdict } from "../../ops/host-doctor.ts";
 import { hypervisorFor } from "../../hypervisor/from-config.ts";
+import { staleSnapshots } from "../../controller/snapshot-store.ts";
+import { rm } from "node:fs/promises";
 
 const usage = `usage: fleet doctor [--config FILE] [--min-age 30m] [--keep-logs 20] [--apply] [--json]
 
 Finds what a controller left behind on this host and on GitHub: runner registrations with the
 host's prefix and neither VM record nor domain (offline, not busy), domains without a record,
-overlays and JIT config files without a record, and serial logs of failed VMs beyond the newest
---keep-logs. Never touches a VM that has a record, nor anything younger than --min-age, so it is
+overlays and JIT config files without a record, serial logs of failed VMs beyond the newest
+--keep-logs, and snapshots no pool wants any more (a new image, agent or shape) or that an
+interrupted make left. Never touches a VM that has a record, nor anything younger than --min-age, so it is
 safe while the controller runs (the maintenance timer runs it with --apply --min-age 30m).
 A dry run unless --apply.
 
@@ -45,9 +48,12 @@ export const command: Command = {
     const keepLogs = Number(flags["keep-logs"] ?? "20");
     if (!Number.isInteger(keepLogs) || keepLogs < 0) throw new UsageError(`--keep-logs ${JSON.stringify(flags["keep-logs"])}: expected a whole number`);
     const config = await loadConfig(flags.config);
-    const report = await runDoctor({ config, hypervisor: hypervisorFor(config), github: opsGitHub(config), now: Date.now, minAgeMs, keepLogs, apply: flags.apply === true });
-    if (flags.json) writeJson(io.stdout, report);
-    else io.stdout.write(renderDoctor(report));
-    return exitCodes[report.verdict];
+    const hypervisor = hypervisorFor(config);
+    const report = await runDoctor({ config, hypervisor, github: opsGitHub(config), now: Date.now, minAgeMs, keepLogs, apply: flags.apply === true });
+    const snapshots = await staleSnapshots({ config, hypervisor }, Date.now(), minAgeMs);
+    if (flags.apply) for (const stale of snapshots) await rm(stale.path, { recursive: true, force: true });
+    if (flags.json) writeJson(io.stdout, { ...report, snapshots });
+    else io.stdout.write(renderDoctor(report) + snapshots.map((s) => `${flags.apply ? "removed" : "would remove"} snapshot ${s.path}: ${s.why}\n`).join(""));
+    return snapshots.length > 0 && !flags.apply && report.verdict === "clean" ? ExitCode.degraded : exitCodes[report.verdict];
   },
 };
