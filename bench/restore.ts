@@ -97,7 +97,7 @@ export async function benchRestore(options: { imageDir: string; jobs: number; sa
         network: config.network,
         serialLog: join(dir, `${name}.log`),
         metadata: { pool: "lab", createdAt: new Date().toISOString() },
-        jobChannel: { socket: join(dir, `${name}.sock`) },
+        jobChannel: join(dir, `${name}.sock`),
       };
       const restoreStarted = performance.now();
       await hypervisor.restoreDomain(snapshot.state, spec);

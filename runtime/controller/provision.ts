@@ -17,6 +17,7 @@ import { assertDevicesReady, placementFor } from "./vm-placement-step.ts";
 import { shapeSpecFor } from "./vm-shape.ts";
 import { registersOnClaim } from "../config/pool-register-shape.ts";
 import { runnerName, vmPaths } from "./naming.ts";
+import { snapshotToRestore, startRestored } from "./restore-start.ts";
 import { teardown } from "./teardown.ts";
 import type { TeardownReason, VmRecord } from "./vm-record.ts";
 
@@ -51,6 +52,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
 
   let failedStep: TeardownReason = "jit_error";
   try {
+    const snapshot = await snapshotToRestore(ctx, pool, name);
     // The JIT config (a GitHub round trip) and the overlay (a local qemu-img) do not depend on
     // each other: make them at the same time.
     await fenced(ctx, record);
@@ -63,7 +65,7 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
         await crashPoint("provision:jit");
         return jit;
       }),
-      hypervisor.createOverlay(config.image.base, paths.overlay, { sizeGiB: pool.diskGiB }).then(() => {
+      hypervisor.createOverlay(snapshot?.disk ?? config.image.base, paths.overlay, { sizeGiB: pool.diskGiB }).then(() => {
         record.times.overlay = clock.now();
         return crashPoint("provision:overlay");
       }),
@@ -81,6 +83,9 @@ export async function provision(ctx: ControllerContext, pool: PoolConfig, existi
       record.caches = Object.fromEntries(caches.map((c) => [c.name, c.use]));
       await ctx.records.put(record);
     }
+
+    failedStep = "start_error";
+    if (snapshot && (await startRestored(ctx, pool, record, paths, snapshot, jit?.encodedJitConfig))) return record;
 
     failedStep = "define_error";
     if (jit) {

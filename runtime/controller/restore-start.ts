@@ -38,7 +38,7 @@ export function fallBack(ctx: ControllerContext, pool: PoolConfig, runner: strin
 
 /** The spec a restored VM runs with: the booted VM's, without fw_cfg, with the channel and a MAC of its own. */
 export function restoredSpec(ctx: ControllerContext, pool: PoolConfig, name: string, paths: VmPaths, now: number): DomainSpec {
-  return { ...domainSpecFor(ctx.config, pool, name, paths, now), fwCfg: [], jobChannel: { socket: paths.channel }, mac: randomMac() };
+  return { ...domainSpecFor(ctx.config, pool, name, paths, now), fwCfg: [], jobChannel: paths.channel, mac: randomMac() };
 }
 
 /**
@@ -46,9 +46,9 @@ export function restoredSpec(ctx: ControllerContext, pool: PoolConfig, name: str
  * its job. Throws RestoreBeforeJobError when it failed before the JIT config left the host (the
  * caller may boot instead); any later error is the VM's own.
  */
-export async function restoreVm(ctx: ControllerContext, snapshot: Snapshot, spec: DomainSpec, jitConfig: string): Promise<void> {
+export async function restoreVm(ctx: ControllerContext, snapshot: Snapshot, spec: DomainSpec, jitConfig: string | undefined): Promise<void> {
   const { hypervisor, clock } = ctx;
-  const socket = spec.jobChannel!.socket;
+  const socket = spec.jobChannel!;
   try {
     await hypervisor.restoreDomain(snapshot.state, spec);
     await crashPoint("restore:restored");
@@ -59,7 +59,8 @@ export async function restoreVm(ctx: ControllerContext, snapshot: Snapshot, spec
   } catch (error) {
     throw new RestoreBeforeJobError(error);
   }
-  await hypervisor.sendToGuest(socket, { type: "job", id: `${spec.name}-job`, jitConfig }, { timeoutMs: messageTimeoutMs });
+  // An on-claim VM gets its job later, from claim.ts, over the same channel.
+  if (jitConfig !== undefined) await hypervisor.sendToGuest(socket, { type: "job", id: `${spec.name}-job`, jitConfig }, { timeoutMs: messageTimeoutMs });
 }
 
 export class RestoreBeforeJobError extends Error {
@@ -74,7 +75,7 @@ export class RestoreBeforeJobError extends Error {
  * in hand). True when the VM runs and has its job; false when it fell back before the JIT
  * config left the host: then the VM's overlay is on the base image again and the caller boots it.
  */
-export async function startRestored(ctx: ControllerContext, pool: PoolConfig, record: VmRecord, paths: VmPaths, snapshot: Snapshot, jitConfig: string): Promise<boolean> {
+export async function startRestored(ctx: ControllerContext, pool: PoolConfig, record: VmRecord, paths: VmPaths, snapshot: Snapshot, jitConfig: string | undefined): Promise<boolean> {
   const { hypervisor, clock } = ctx;
   const spec = restoredSpec(ctx, pool, record.name, paths, clock.now());
   // Journaled first: a restored guest that a crash interrupts is torn down, not adopted (it may
@@ -90,7 +91,7 @@ export async function startRestored(ctx: ControllerContext, pool: PoolConfig, re
     await ctx.records.put(record);
     await hypervisor.removeDomain(record.name);
     await hypervisor.removeOverlay(paths.overlay);
-    await hypervisor.createOverlay(ctx.config.image.base, paths.overlay);
+    await hypervisor.createOverlay(ctx.config.image.base, paths.overlay, { sizeGiB: pool.diskGiB });
     return false;
   }
   record.times.defined = record.times.started = clock.now();

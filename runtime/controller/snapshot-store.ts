@@ -20,14 +20,13 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { PoolConfig } from "../config/controller-config.ts";
+import { channelWaitingLine } from "../protocol/job-channel.ts";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
 import type { ControllerContext } from "./context.ts";
 import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
 import { snapshotKey } from "./snapshot-key.ts";
 
-/** What the template's agent prints once it waits on the job channel (the claim branch's `channelWaitingLine`). */
-export const waitingMark = "waiting for a job";
 
 export interface Snapshot {
   key: string;
@@ -108,9 +107,9 @@ export async function makeSnapshot(ctx: ControllerContext, pool: PoolConfig, opt
   try {
     await hypervisor.createOverlay(config.image.base, disk);
     const spec = {
-      ...domainSpecFor(config, pool, name, { record: "", overlay: disk, secret: "", serialLog }, clock.now()),
+      ...domainSpecFor(config, pool, name, { record: "", overlay: disk, secret: "", serialLog, channel: join(dir, "channel.sock") }, clock.now()),
       fwCfg: [],
-      jobChannel: { socket: join(dir, "channel.sock") },
+      jobChannel: join(dir, "channel.sock"),
       metadata: { pool: pool.name, createdAt: new Date(clock.now()).toISOString() },
     };
     await hypervisor.defineDomain(spec);
@@ -150,7 +149,7 @@ async function waitForMark(ctx: ControllerContext, serialLog: string, deadline: 
   for (;;) {
     if (signal?.aborted) throw new Error("the snapshot was abandoned: the controller is stopping");
     const text = await readFile(serialLog, "utf8").catch(() => "");
-    if (text.includes(waitingMark)) return;
+    if (text.includes(channelWaitingLine)) return;
     const powered = /powering off/.exec(text);
     if (powered) throw new Error(`the snapshot's template guest powered off before it waited for a job: ${lastLine(text)}`);
     if (ctx.clock.now() > deadline) throw new Error(`the snapshot's template guest did not wait for a job in time: ${lastLine(text)}`);

@@ -66,7 +66,7 @@ export function advanceVm(view: VmView, now: number, timing: VmTiming): VmStep {
   if (record.phase === "provisioning") {
     // Only an interrupted provision (the controller died mid-way) reaches here. A domain that
     // was already started is adopted; anything less is cleaned up.
-    if (domain?.state === "running" && (record.runnerId !== undefined || record.onClaim)) {
+    if (domain?.state === "running" && (record.runnerId !== undefined || record.onClaim) && record.startedBy !== "restore") {
       record.phase = "booting";
       record.times.started ??= now;
     } else {

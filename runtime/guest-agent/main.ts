@@ -17,6 +17,7 @@ import { agentExitCodes, runAgent } from "./agent.ts";
 import { openChannelDevice } from "./channel-device.ts";
 import { serveJobChannel } from "./job-channel.ts";
 import { becomeUser } from "./privileges.ts";
+import { realGuestSystem, restoreHandlers } from "./restore-handlers.ts";
 
 interface Args {
   jitConfigFile?: string;
@@ -53,7 +54,8 @@ async function jitConfigFromChannel(device: string, user: string, say: (line: st
   const port = await openChannelDevice(device);
   say(channelWaitingLine);
   try {
-    const job = await serveJobChannel(port, { job: async () => becomeUser(user) }, say);
+    // A restored guest is told who it is first (identity, network, clock); root does that.
+    const job = await serveJobChannel(port, { ...restoreHandlers(realGuestSystem, say), job: async () => becomeUser(user) }, say);
     return job.jitConfig;
   } finally {
     port.close();
