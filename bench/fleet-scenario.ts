@@ -92,7 +92,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     timing: { reconcileSeconds: 15, jobPollSeconds: 60, bootTimeoutSeconds: 180, jobTimeoutMinutes: 10, drainGraceSeconds: 60 },
   });
   const withPools = (min: { lab: number; big: number }) =>
-    parseControllerConfig({ ...base, pools: base.pools.map((p) => ({ ...p, min: min[p.name as "lab" | "big"], target: min[p.name as "lab" | "big"] })) });
+    parseControllerConfig({ ...base, pools: base.pools.map((p) => ({ ...p, start: "boot", min: min[p.name as "lab" | "big"], target: min[p.name as "lab" | "big"] })) });
 
   let controller: ControllerProcess | undefined;
   const start = async (config: ControllerConfig, name: string) => {

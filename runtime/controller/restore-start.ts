@@ -15,7 +15,7 @@ import type { ControllerContext } from "./context.ts";
 import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
 import type { VmPaths } from "./naming.ts";
-import { readySnapshot, type Snapshot } from "./snapshot-store.ts";
+import { readySnapshot, restores, type Snapshot } from "./snapshot-store.ts";
 import type { VmRecord } from "./vm-record.ts";
 
 /** Per message; a restored guest's agent is already running and answers in milliseconds. */
@@ -25,7 +25,7 @@ export type FallbackReason = "no_snapshot" | "restore_failed";
 
 /** The pool's snapshot when the pool restores and one is ready; otherwise undefined, the fallback counted. */
 export async function snapshotToRestore(ctx: ControllerContext, pool: PoolConfig, runner: string): Promise<Snapshot | undefined> {
-  if (pool.start === "boot") return undefined;
+  if (!restores(ctx, pool)) return undefined;
   const snapshot = await readySnapshot(ctx, pool).catch(() => undefined);
   if (!snapshot) fallBack(ctx, pool, runner, "no_snapshot", "no snapshot is ready for this pool yet");
   return snapshot;

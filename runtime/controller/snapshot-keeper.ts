@@ -6,7 +6,7 @@
  * and cleaned up.
  */
 import type { ControllerContext } from "./context.ts";
-import { makeSnapshot, readySnapshot, sweepSnapshots, wantedKeys } from "./snapshot-store.ts";
+import { makeSnapshot, readySnapshot, restores, sweepSnapshots, wantedKeys } from "./snapshot-store.ts";
 
 export interface SnapshotKeeper {
   stop(): Promise<void>;
@@ -15,7 +15,7 @@ export interface SnapshotKeeper {
 export function startSnapshotKeeper(ctx: ControllerContext, options: { retryMs?: number } = {}): SnapshotKeeper {
   const retryMs = options.retryMs ?? 10 * 60_000;
   const abort = new AbortController();
-  const pools = ctx.config.pools.filter((p) => p.start !== "boot");
+  const pools = ctx.config.pools.filter((p) => restores(ctx, p));
   const running = (async () => {
     if (pools.length === 0) return;
     await sweepSnapshots(ctx, wantedKeys(ctx), { stale: false });

@@ -73,9 +73,18 @@ export function keyFor(ctx: Pick<ControllerContext, "config" | "hypervisor">, po
   return snapshotKey({ image: ctx.config.image, vcpus: pool.vcpus, memoryMiB: pool.memoryMiB, hypervisor: ctx.hypervisor.snapshotCompatibility });
 }
 
+/**
+ * Whether the pool's VMs restore: `start` absent or `restore`, on libvirt. The in-memory
+ * hypervisor's guests (the lab's and the tests' stand-ins) do not act on the restore messages,
+ * so there every pool boots.
+ */
+export function restores(ctx: Pick<ControllerContext, "config">, pool: PoolConfig): boolean {
+  return pool.start !== "boot" && ctx.config.hypervisor.driver === "libvirt";
+}
+
 /** The keys of every pool that restores: the snapshots this config wants. */
 export function wantedKeys(ctx: Pick<ControllerContext, "config" | "hypervisor">): Set<string> {
-  return new Set(ctx.config.pools.filter((p) => p.start !== "boot").map((p) => keyFor(ctx, p)));
+  return new Set(ctx.config.pools.filter((p) => restores(ctx, p)).map((p) => keyFor(ctx, p)));
 }
 
 /** The pool's snapshot if it is complete. */

@@ -26,7 +26,7 @@ import { ensureLabImage, libvirtUri } from "./lab-image.ts";
 import { templatePrefix } from "../../runtime/controller/snapshot-store.ts";
 
 export interface LibvirtFleetOptions {
-  pool?: { min?: number; max?: number; register?: "ahead" | "on-claim" };
+  pool?: { min?: number; max?: number; register?: "ahead" | "on-claim"; start?: "boot" | "restore" };
   timing?: ControllerConfigInput["timing"];
   /** Replaces the guest kernel command line (to make a guest misbehave, or give it a static address on the lab network). */
   cmdline?: string | ((lab: LabGitHub) => string);
@@ -88,6 +88,8 @@ export async function startLibvirtFleet(options: LibvirtFleetOptions = {}): Prom
   const config = parseControllerConfig({
     ...input,
     host: { ...input.host, name: `it${randomBytes(3).toString("hex")}` },
+    // The boot path unless a test asks for restores: most tests are about what a booted VM does.
+    pools: input.pools!.map((p) => ({ ...p, start: options.pool?.start ?? "boot" })),
     listen: { port: 0, ...input.listen, host: options.listenHost ?? input.listen?.host ?? "127.0.0.1" },
     timing: { ...input.timing, reconcileSeconds: 2, jobPollSeconds: 4, ...options.timing },
   });

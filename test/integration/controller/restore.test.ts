@@ -52,7 +52,7 @@ async function jobLog(f: LibvirtFleet, jobId: number): Promise<string> {
 
 await describeWithLibvirt("restore from a snapshot", () => {
   it("restored guests serve their jobs, each with its own boot id, machine id, MAC and RNG; no JIT config in the snapshot or in argv", async () => {
-    fleet = await startLibvirtFleet({ pool: { min: 0, max: 2 } });
+    fleet = await startLibvirtFleet({ pool: { min: 0, max: 2, start: "restore" } });
     await fleet.start();
     const dir = await readySnapshotDir(fleet);
     const argvSeen: string[] = [];
@@ -98,7 +98,7 @@ await describeWithLibvirt("restore from a snapshot", () => {
   });
 
   it("a restore that fails falls back to booting: the job is served, the fallback counted", async () => {
-    fleet = await startLibvirtFleet({ pool: { min: 0, max: 1 } });
+    fleet = await startLibvirtFleet({ pool: { min: 0, max: 1, start: "restore" } });
     await fleet.start();
     const dir = await readySnapshotDir(fleet);
     // A state file cut short: libvirt refuses it.
@@ -111,7 +111,7 @@ await describeWithLibvirt("restore from a snapshot", () => {
   });
 
   it.each(["snapshot:saved", "restore:restored"])("a SIGKILL at %s leaks nothing, and the restarted controller serves the job", async (point) => {
-    fleet = await startLibvirtFleet({ pool: { min: 0, max: 1 } });
+    fleet = await startLibvirtFleet({ pool: { min: 0, max: 1, start: "restore" } });
     if (point === "restore:restored") {
       await fleet.start();
       await readySnapshotDir(fleet);
