@@ -14,6 +14,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { writeFile } from "node:fs/promises";
+import { channelWaitingLine } from "../protocol/job-channel.ts";
 import { clockMessage, identityMessage, networkMessage } from "../protocol/restore-messages.ts";
 
 const run = promisify(execFile);
@@ -73,6 +74,9 @@ export function restoreHandlers(system: GuestSystem, say: (line: string) => void
       const behindMs = m.epochMs - system.now();
       await system.exec("date", ["-u", "-s", `@${(m.epochMs / 1000).toFixed(3)}`]);
       say(`runner-fleet agent: restored: clock set (it was ${behindMs} ms behind the host)`);
+      // The clock comes last before a job: from here the restored agent waits for one, as a
+      // booted one does after this line (an on-claim VM is seen waiting by it).
+      say(channelWaitingLine);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { guestPaths, restoreHandlers, type GuestSystem } from "../../../runtime/guest-agent/restore-handlers.ts";
 import { clockNow, newIdentity } from "../../../runtime/protocol/restore-messages.ts";
+import { channelWaitingLine } from "../../../runtime/protocol/job-channel.ts";
 
 function recordingSystem(now = 1_000_000) {
   const calls: string[] = [];
@@ -40,7 +41,7 @@ describe("restore handlers", () => {
     const r = recordingSystem(1_700_000_000_000);
     await restoreHandlers(r.system, (l) => r.said.push(l)).clock!(clockNow("vm", 1_700_000_061_234));
     expect(r.calls).toEqual(["date -u -s @1700000061.234"]);
-    expect(r.said).toEqual(["runner-fleet agent: restored: clock set (it was 61234 ms behind the host)"]);
+    expect(r.said).toEqual(["runner-fleet agent: restored: clock set (it was 61234 ms behind the host)", channelWaitingLine]);
   });
 
   it.each([
