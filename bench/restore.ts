@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseControllerConfig } from "../runtime/config/controller-config.ts";
 import { snapshotPaths, snapshotsDir, type SnapshotManifest } from "../runtime/controller/snapshot-store.ts";
 import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
@@ -50,7 +50,9 @@ export async function benchRestore(options: { imageDir: string; jobs: number; sa
     const config = parseControllerConfig({ ...lab, host: { name: "benchrestore", vcpus: 4, memoryMiB: 4096 }, pools: lab.pools!.map((p) => ({ ...p, start: "restore" })) });
     const file = join(dir, "controller.json");
     await writeFile(file, JSON.stringify(config), { mode: 0o600 });
-    const controller = await spawnController([process.execPath, join(dirname(process.argv[1]!), "fleet.cjs")], file, join(dir, "controller.log"));
+    // The shipped bundle beside dist/bench.cjs (or dist/ when run from the sources).
+    const bundle = process.argv[1]!.endsWith(".cjs") ? join(dirname(process.argv[1]!), "fleet.cjs") : resolve("dist/fleet.cjs");
+    const controller = await spawnController([process.execPath, bundle], file, join(dir, "controller.log"));
     child = controller.child;
     github.emulator.addWebhook(`${controller.url}/webhook`, config.webhook!.secret);
 
