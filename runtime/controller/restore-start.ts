@@ -10,7 +10,8 @@
  */
 import type { PoolConfig } from "../config/controller-config.ts";
 import type { DomainSpec } from "../ports/hypervisor.ts";
-import { clockNow, randomMac, restoreMessages } from "../protocol/restore-messages.ts";
+import { guestNetworkConfig } from "../protocol/guest-network.ts";
+import { clockNow, randomMac, restoreMessages, type NetworkMessage } from "../protocol/restore-messages.ts";
 import type { ControllerContext } from "./context.ts";
 import { crashPoint } from "./crash-points.ts";
 import { domainSpecFor } from "./domain-spec.ts";
@@ -37,8 +38,16 @@ export function fallBack(ctx: ControllerContext, pool: PoolConfig, runner: strin
 }
 
 /** The spec a restored VM runs with: the booted VM's, without fw_cfg, with the channel and a MAC of its own. */
-export function restoredSpec(ctx: ControllerContext, pool: PoolConfig, name: string, paths: VmPaths, now: number): DomainSpec {
-  return { ...domainSpecFor(ctx.config, pool, name, paths, now), fwCfg: [], jobChannel: paths.channel, mac: randomMac() };
+export function restoredSpec(ctx: ControllerContext, pool: PoolConfig, name: string, paths: VmPaths, now: number, address?: string): DomainSpec {
+  return { ...domainSpecFor(ctx.config, pool, name, paths, now, address), fwCfg: [], jobChannel: paths.channel, mac: randomMac() };
+}
+
+/** The VM's own IPv4 configuration when it has a static address (address-allocator.ts); else DHCP. */
+function ownNetwork(ctx: ControllerContext, spec: DomainSpec): NetworkMessage["ipv4"] {
+  const { subnet } = ctx.config.network;
+  if (spec.network.ip === undefined || subnet === undefined) return undefined;
+  const config = guestNetworkConfig(subnet, spec.network.ip);
+  return { ...config, dns: [...config.dns] };
 }
 
 /**
@@ -52,7 +61,8 @@ export async function restoreVm(ctx: ControllerContext, snapshot: Snapshot, spec
   try {
     await hypervisor.restoreDomain(snapshot.state, spec);
     await crashPoint("restore:restored");
-    for (const message of restoreMessages(spec.name, { mac: spec.mac! })) {
+    const ipv4 = ownNetwork(ctx, spec);
+    for (const message of restoreMessages(spec.name, { mac: spec.mac!, ...(ipv4 && { ipv4 }) })) {
       await hypervisor.sendToGuest(socket, message, { timeoutMs: messageTimeoutMs });
     }
     await hypervisor.sendToGuest(socket, clockNow(spec.name, clock.now()), { timeoutMs: messageTimeoutMs });
@@ -77,7 +87,7 @@ export class RestoreBeforeJobError extends Error {
  */
 export async function startRestored(ctx: ControllerContext, pool: PoolConfig, record: VmRecord, paths: VmPaths, snapshot: Snapshot, jitConfig: string | undefined): Promise<boolean> {
   const { hypervisor, clock } = ctx;
-  const spec = restoredSpec(ctx, pool, record.name, paths, clock.now());
+  const spec = restoredSpec(ctx, pool, record.name, paths, clock.now(), record.address);
   // Journaled first: a restored guest that a crash interrupts is torn down, not adopted (it may
   // never have had its JIT config).
   record.startedBy = "restore";
