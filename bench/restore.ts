@@ -5,7 +5,6 @@
  * restore from a per-VM copy of the state file, then define) and the overlay clone on the
  * snapshot's disk, measured through the hypervisor port.
  */
-import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,7 +12,8 @@ import { parseControllerConfig } from "../runtime/config/controller-config.ts";
 import { snapshotPaths, snapshotsDir, type SnapshotManifest } from "../runtime/controller/snapshot-store.ts";
 import { hypervisorFor } from "../runtime/hypervisor/from-config.ts";
 import { fetchMetrics, spawnController, stopController, waitFor } from "../runtime/lab/controller-process.ts";
-import { labControllerConfig, labLabels } from "../runtime/lab/lab-config.ts";
+import { labLabels } from "../runtime/lab/lab-config.ts";
+import { benchLabConfig } from "./fleet-scenario.ts";
 import { startLabGitHub } from "../runtime/lab/lab-emulator.ts";
 import { jobPickup } from "../runtime/lab/job-pickup.ts";
 import { readGuestImage } from "../runtime/lab/prerequisites.ts";
@@ -36,18 +36,9 @@ export async function benchRestore(options: { imageDir: string; jobs: number; sa
   const github = await startLabGitHub({ driver: "libvirt" });
   let child: Awaited<ReturnType<typeof spawnController>>["child"] | undefined;
   try {
-    const lab = labControllerConfig({
-      driver: "libvirt",
-      emulator: github.emulatorConfig,
-      image: await readGuestImage(options.imageDir),
-      network: github.network,
-      stateDir: join(dir, "state"),
-      webhookSecret: randomBytes(16).toString("hex"),
-      adminToken: randomBytes(16).toString("hex"),
-      pool: { min: 0, max: 2, vcpus: 1, memoryMiB },
-      host: { vcpus: 4, memoryMiB: 4096 },
-    });
-    const config = parseControllerConfig({ ...lab, host: { name: "benchrestore", vcpus: 4, memoryMiB: 4096 }, pools: lab.pools!.map((p) => ({ ...p, start: "restore" })) });
+    const lab = benchLabConfig("libvirt", github, await readGuestImage(options.imageDir), dir);
+    const pools = lab.pools!.map((p) => ({ ...p, min: 0, max: 2, memoryMiB, start: "restore" as const }));
+    const config = parseControllerConfig({ ...lab, host: { name: "benchrestore", vcpus: 4, memoryMiB: 4096 }, pools });
     const file = join(dir, "controller.json");
     await writeFile(file, JSON.stringify(config), { mode: 0o600 });
     // The shipped bundle beside dist/bench.cjs (or dist/ when run from the sources).
