@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { extraDiskTarget, renderExtraDisks, renderFwCfgText } from "../../../runtime/hypervisor/libvirt/extra-disks-xml.ts";
 import { renderDomainXml } from "../../../runtime/hypervisor/libvirt/domain-xml.ts";
 import type { DomainSpec } from "../../../runtime/ports/hypervisor.ts";
+import { diskBootSpec } from "../../support/domain-spec-fixture.ts";
 
 describe("extra disks (dependency caches)", () => {
   it.each([
@@ -38,17 +39,7 @@ describe("extra disks (dependency caches)", () => {
     ]);
   });
 
-  const spec: DomainSpec = {
-    name: "rf-lab-lab-0123abcd",
-    vcpus: 1,
-    memoryMiB: 512,
-    disk: "/s/overlays/rf-lab-lab-0123abcd.qcow2",
-    boot: { kind: "disk" },
-    fwCfg: [],
-    network: { kind: "libvirt-network", network: "n" },
-    serialLog: "/s/logs/x.log",
-    metadata: { pool: "lab", createdAt: "2026-01-01T00:00:00.000Z" },
-  };
+  const spec = diskBootSpec;
 
   it("the domain gets the disks after vda and the map in its fw_cfg sysinfo; none without caches", () => {
     const xml = renderDomainXml({

@@ -2,19 +2,9 @@ import { describe, expect, it } from "vitest";
 import { renderJobChannel } from "../../../runtime/hypervisor/libvirt/job-channel-xml.ts";
 import { renderDomainXml } from "../../../runtime/hypervisor/libvirt/domain-xml.ts";
 import { InvalidDomainSpecError } from "../../../runtime/hypervisor/spec-validation.ts";
-import type { DomainSpec } from "../../../runtime/ports/hypervisor.ts";
+import { diskBootSpec } from "../../support/domain-spec-fixture.ts";
 
-const spec: DomainSpec = {
-  name: "rf-host1-small-0a1b2c3d",
-  vcpus: 1,
-  memoryMiB: 512,
-  disk: "/var/lib/runner-fleet/overlays/rf-host1-small-0a1b2c3d.qcow2",
-  boot: { kind: "disk" },
-  fwCfg: [],
-  network: { kind: "libvirt-network", network: "runner-fleet" },
-  serialLog: "/var/lib/runner-fleet/logs/rf-host1-small-0a1b2c3d.log",
-  metadata: { pool: "small", createdAt: "2026-01-02T03:04:05.678Z" },
-};
+const spec = diskBootSpec;
 
 describe("renderJobChannel", () => {
   it.each([
