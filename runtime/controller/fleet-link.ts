@@ -36,7 +36,12 @@ export interface FleetView {
   problem?: string;
   /** Claims this host holds that no VM was started for yet. */
   claimsWaiting: number;
+  /** The fleet's recent finished VMs on every host, newest first, as last read (bounded by `fleetHistoryWindow`). */
+  history?: FleetHistoryEntry[];
 }
+
+/** How much fleet history each status carries: what `fleet status` and `fleet canary` judge over. */
+export const fleetHistoryWindow = { ms: 60 * 60_000, limit: 200 };
 
 interface Held extends ClaimedJob {
   /** Local time after which the claim is surely gone unless renewed. */
@@ -61,6 +66,7 @@ export class FleetLink implements FleetHooks {
   private readonly released = new Set<string>();
   private readonly outbox: { entry: FleetHistoryEntry; lease?: Claim; release?: boolean }[] = [];
   private hostViews: HostView[] | undefined;
+  private recentHistory: FleetHistoryEntry[] | undefined;
   private syncing: Promise<void> | undefined;
   private beatAt = 0;
   private connectAt = 0;
@@ -156,7 +162,12 @@ export class FleetLink implements FleetHooks {
   }
 
   view(): FleetView {
-    return { hosts: this.hostViews ?? [], ...(this.problem ? { problem: this.problem } : {}), claimsWaiting: this.held.size };
+    return {
+      hosts: this.hostViews ?? [],
+      ...(this.problem ? { problem: this.problem } : {}),
+      claimsWaiting: this.held.size,
+      ...(this.recentHistory ? { history: this.recentHistory } : {}),
+    };
   }
 
   /** Resolves when the sync under way (if any) is done. */
@@ -201,6 +212,7 @@ export class FleetLink implements FleetHooks {
     if (beat) {
       await coordination.heartbeat(this.facts());
       this.hostViews = await coordination.hosts();
+      this.recentHistory = await coordination.history({ since: now - fleetHistoryWindow.ms, limit: fleetHistoryWindow.limit });
       this.beatAt = now;
     }
     await this.flush();

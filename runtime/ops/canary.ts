@@ -15,6 +15,7 @@ import { failureReasons, type HistoryEntry, type JobRef, type VmTimes } from "..
 import type { RunVerdict } from "../guard/run-analysis.ts";
 import { percentile } from "../observability/percentiles.ts";
 import { formatDuration } from "./duration.ts";
+import { fleetJobEnds } from "./fleet-history.ts";
 import { setupMs } from "./job-timings.ts";
 
 export const canaryStages = [1, 10, 25] as const;
@@ -69,6 +70,7 @@ function p95Criterion(name: CriterionName, values: readonly number[], limitMs: n
 }
 
 const runKey = (repository: string | undefined, runId: number | undefined) => `${repository ?? "?"}#${runId ?? "?"}`;
+const jobKey = (repository: string | undefined, jobId: number) => `${repository ?? "?"}/job/${jobId}`;
 
 export function evaluateCanary(input: CanaryInput): CanaryReport {
   const trustedPrs = input.runs.filter((r) => r.trust === "trusted" && r.event === "pull_request" && r.placement === "fleet").length;
@@ -79,15 +81,20 @@ export function evaluateCanary(input: CanaryInput): CanaryReport {
     .slice(0, canaryThresholds.sampleRuns);
   const since = sample.length > 0 ? Math.min(...sample.map((r) => r.createdAt)) : undefined;
 
-  const ends: HistoryEntry[] = input.statuses.flatMap((s) => s.recentJobs).filter((e) => since !== undefined && (e.times.tornDown ?? e.times.requested) >= since);
+  const fleetEnds = fleetJobEnds(input.statuses);
+  const ends: HistoryEntry[] = fleetEnds.filter((e) => since !== undefined && (e.times.tornDown ?? e.times.requested) >= since);
   const lifecycle = ratioCriterion("lifecycle-success", ends.filter((e) => !failureReasons.has(e.reason)).length, ends.length, canaryThresholds.lifecycleSuccess);
 
   const judged = input.runs.filter((r) => since !== undefined && r.createdAt >= since && r.placement !== "none");
   const routing = ratioCriterion("routing-correctness", judged.filter((r) => r.mismatch === undefined).length, judged.length, canaryThresholds.routingCorrectness);
 
   const sampleRuns = new Set(sample.map((r) => runKey(r.repository, r.runId)));
-  const jobs: { job?: JobRef; times: VmTimes; queueWaitMs?: number }[] = input.statuses.flatMap((s) => [...s.recentJobs, ...s.vms]);
-  const ofSample = jobs.filter((j) => j.job !== undefined && sampleRuns.has(runKey(j.job.repository, j.job.runId)));
+  // The coordinator's copy of another host's VM names its job, not the job's run.
+  const sampleJobs = new Set(sample.flatMap((r) => r.fleetJobs.map((id) => jobKey(r.repository, id))));
+  const jobs: { job?: JobRef; times: VmTimes; queueWaitMs?: number }[] = [...fleetEnds, ...input.statuses.flatMap((s) => s.vms)];
+  const ofSample = jobs.filter(
+    (j) => j.job !== undefined && (sampleRuns.has(runKey(j.job.repository, j.job.runId)) || (j.job.id !== undefined && sampleJobs.has(jobKey(j.job.repository, j.job.id)))),
+  );
   const waits = ofSample.map((j) => j.queueWaitMs ?? (j.job?.queuedAt !== undefined && j.times.assigned !== undefined ? j.times.assigned - j.job.queuedAt : undefined)).filter((v): v is number => v !== undefined);
   const setups = ofSample.map((j) => setupMs(j.times)).filter((v): v is number => v !== undefined);
   const criteria = [lifecycle, routing, p95Criterion("queue-wait-p95", waits, canaryThresholds.queueWaitP95Ms), p95Criterion("setup-p95", setups, canaryThresholds.setupP95Ms)];

@@ -6,6 +6,7 @@ import { renderCacheTable } from "./cache-table.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 import { readHealth, readStatus, type HealthAnswer } from "./controller-client.ts";
 import { formatDuration } from "./duration.ts";
+import { fleetJobEnds, type FleetJobEnd } from "./fleet-history.ts";
 import { setupMs } from "./job-timings.ts";
 import { renderTable } from "./table.ts";
 
@@ -119,12 +120,14 @@ export function renderFleetStatus(fleet: FleetStatus, now: number, jobsPerHost =
   );
   out.push(vms.length > 0 ? "vms\n" + renderTable(["HOST", "NAME", "POOL", "PHASE", "AGE", "JOB"], vms) : "vms: none\n");
 
-  const jobs = withStatus.flatMap((c) =>
-    [...c.status.recentJobs]
-      .reverse()
+  // Coordinated: every host's jobs from the coordinator's history, each VM once however many statuses report it.
+  const byHost = new Map<string, FleetJobEnd[]>(withStatus.map((c) => [c.status.host, []]));
+  for (const end of fleetJobEnds(withStatus.map((c) => c.status)).reverse()) byHost.set(end.host, [...(byHost.get(end.host) ?? []), end]);
+  const jobs = [...byHost.values()].flatMap((ends) =>
+    ends
       .slice(0, jobsPerHost)
       .map((j) => [
-        c.status.host,
+        j.host,
         j.name,
         j.job?.id !== undefined ? `${j.job.repository ?? ""}#${j.job.id}` : "-",
         j.outcome,

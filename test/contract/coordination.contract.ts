@@ -186,5 +186,16 @@ export function describeCoordinationContract(name: string, makeEnv: () => Promis
       expect((await c.history({ limit: 1 })).map((e) => e.name)).toEqual(["d"]);
       expect((await c.history({ host: "h2" }))[0]).toEqual(entry("h2", "d", 4_000));
     });
+
+    it("bounds a history read by time and count together: the newest of the window, as statuses carry it", async () => {
+      for (const [host, name, at] of [["h1", "a", 1_000], ["h2", "b", 3_000], ["h1", "c", 2_000], ["h2", "d", 4_000], ["h3", "e", 5_000]] as const) {
+        await c.complete(entry(host, name, at));
+      }
+      // A controller reporting one VM twice (a teardown run again) leaves one entry.
+      await c.complete(entry("h1", "c", 2_000));
+      expect((await c.history({ since: 2_000, limit: 3 })).map((e) => `${e.host}/${e.name}`)).toEqual(["h3/e", "h2/d", "h2/b"]);
+      expect((await c.history({ since: 2_000, limit: 10 })).map((e) => `${e.host}/${e.name}`)).toEqual(["h3/e", "h2/d", "h2/b", "h1/c"]);
+      expect(await c.history({ since: 6_000, limit: 10 })).toEqual([]);
+    });
   });
 }

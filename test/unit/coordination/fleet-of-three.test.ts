@@ -15,6 +15,7 @@ import { systemClock } from "../../../runtime/ports/clock.ts";
 import type { Emulator } from "../../../runtime/emulator/server.ts";
 import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { facts } from "../../contract/coordination.contract.ts";
+import { fleetJobEnds } from "../../../runtime/ops/fleet-history.ts";
 import { fleetLabels, harnessConfig, harnessLogger, trustedPullRequest, until, webhookSecret } from "../../support/fleet-harness.ts";
 
 interface Host {
@@ -99,6 +100,10 @@ describe("three hosts, one fleet (shared in-memory coordinator)", () => {
     const view = hosts[0]!.controller.reconciler.lastResult()!.status.fleet!;
     expect(view.hosts.map((h) => [h.host, h.online])).toEqual([["h1", true], ["h2", true], ["h3", true]]);
     expect(view.problem).toBeUndefined();
+    // One host's status shows every job the fleet served, on whichever host (read at its next heartbeat).
+    const jobsInView = () => fleetJobEnds([hosts[0]!.controller.reconciler.lastResult()!.status]).flatMap((e) => (e.job?.id !== undefined ? [e.job.id] : []));
+    await until("h1's status carrying the fleet's jobs", () => jobsInView().length === jobs.length, 20_000);
+    expect(jobsInView().sort()).toEqual(jobs.map((j) => j.jobId).sort());
   });
 
   it("reclaims the jobs of a host that claimed them and died, and shows it offline", async () => {

@@ -1,6 +1,7 @@
 /** The canary's stage and criteria over plain data (controllers' status documents, recomputed runs). */
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../../../runtime/controller/vm-record.ts";
+import type { FleetHistoryEntry } from "../../../runtime/ports/coordination.ts";
 import { analyseRun, findMismatches } from "../../../runtime/guard/run-analysis.ts";
 import { canaryStage, evaluateCanary } from "../../../runtime/ops/canary.ts";
 import { bootFailed, ended, fleet, hostedJob, minute, prRun, status, t0 } from "../guard/fixtures.ts";
@@ -53,6 +54,35 @@ describe("canary criteria", () => {
       "setup-p95": ["pass", "30.0s over 3 job(s)"],
     });
     expect(report.next).toBe("criteria hold: continue the rollout to 10 trusted PRs (3 of 10 so far)");
+  });
+
+  it("in a coordinated fleet, counts jobs host B served when only host A's status is read, each once", () => {
+    const { runs, history } = fleetRuns(3);
+    // Run 3's job ran on h2; h1's status carries the coordinator's history (h1's jobs too).
+    const copy = (host: string, e: HistoryEntry): FleetHistoryEntry => ({
+      host,
+      name: e.name,
+      pool: e.pool,
+      jobId: e.job!.id!,
+      repository: e.job!.repository!,
+      outcome: e.outcome,
+      reason: e.reason,
+      detail: e.detail,
+      times: { ...e.times },
+      endedAt: e.times.tornDown!,
+    });
+    const onB = { ...history[2]!, name: "rf-h2-small-00000003" };
+    const fleetHistory = [copy("h2", onB), copy("h1", history[1]!), copy("h1", history[0]!)];
+    const a = status({ host: "h1", now, history: history.slice(0, 2) });
+    a.fleet = { hosts: [], claimsWaiting: 0, history: fleetHistory };
+    const onlyA = criteria(evaluateCanary({ runs, statuses: [a] }));
+    expect(onlyA["lifecycle-success"]).toEqual(["pass", "100.0% (3/3)"]);
+    expect(onlyA["setup-p95"]).toEqual(["pass", "30.0s over 3 job(s)"]);
+    // Without the coordinator's view host A alone knows 2 of the 3.
+    expect(criteria(evaluateCanary({ runs, statuses: [status({ host: "h1", now, history: history.slice(0, 2) })] }))["lifecycle-success"]).toEqual(["pass", "100.0% (2/2)"]);
+    const b = status({ host: "h2", now, history: [onB] });
+    b.fleet = { hosts: [], claimsWaiting: 0, history: fleetHistory };
+    expect(criteria(evaluateCanary({ runs, statuses: [a, b] }))).toEqual({ ...onlyA, "queue-wait-p95": ["pass", "5.0s over 3 job(s)"] });
   });
 
   it("holds lifecycle success at 98%: 49 of 50 passes, 48 of 50 fails", () => {
