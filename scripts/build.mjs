@@ -26,7 +26,8 @@ const entries = [
   { entryPoints: ["runtime/cli/bin.ts"], outfile: "dist/fleet.cjs", target: "node18" },
   { entryPoints: ["runtime/guest-agent/main.ts"], outfile: "dist/guest-agent.cjs", target: "node18", sourcemap: false },
   { entryPoints: ["bench/main.ts"], outfile: "dist/bench.cjs", target: "node18" },
-  { entryPoints: ["action/src/main.ts"], outfile: "action/dist/index.cjs", target: "node20", sourcemap: false },
+  // preserveSymlinks: a worktree whose node_modules is a link builds the same bytes as a clone.
+  { entryPoints: ["action/src/main.ts"], outfile: "action/dist/index.cjs", target: "node20", sourcemap: false, preserveSymlinks: true },
 ].filter((entry) => existsSync(join(root, entry.entryPoints[0])));
 
 // fleet.cjs's metafile: the bench shows which packages the controller's bundle is made of.
