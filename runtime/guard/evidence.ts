@@ -3,6 +3,7 @@
  * documents. Everything here is pure: the collector (collect.ts) fetches, these functions only
  * reshape.
  */
+import { endKey, fleetJobEnds } from "../controller/fleet-history.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 import { bootFailureReasons, type HistoryEntry, type JobRef, type TeardownReason, type VmTimes } from "../controller/vm-record.ts";
 import type { RunVerdict } from "./run-analysis.ts";
@@ -60,18 +61,19 @@ export interface GuardEvidence {
   runs?: RunVerdict[];
 }
 
-/** Boot attempts in a status document: finished VMs that came online or failed first, and live online VMs. */
-export function bootAttemptsOf(status: StatusDocument): BootAttempt[] {
-  const attempts: BootAttempt[] = [];
-  const seen = new Set<string>();
-  for (const entry of status.recentJobs) {
-    seen.add(entry.name);
-    const attempt = attemptOf(status.host, entry);
-    if (attempt) attempts.push(attempt);
-  }
-  for (const vm of status.vms) {
-    if (seen.has(vm.name) || vm.times.online === undefined) continue;
-    attempts.push({ host: status.host, vm: vm.name, at: vm.times.online, ok: true });
+/**
+ * Boot attempts in status documents: finished VMs that came online or failed first (fleet-wide when
+ * coordinated, each VM once: fleet-history.ts), and the read hosts' live online VMs.
+ */
+export function bootAttemptsOf(statuses: readonly StatusDocument[]): BootAttempt[] {
+  const ends = fleetJobEnds(statuses);
+  const attempts = ends.map((end) => attemptOf(end.host, end)).filter((a): a is BootAttempt => a !== undefined);
+  const seen = new Set(ends.map((end) => endKey(end.host, end.name)));
+  for (const status of statuses) {
+    for (const vm of status.vms) {
+      if (seen.has(endKey(status.host, vm.name)) || vm.times.online === undefined) continue;
+      attempts.push({ host: status.host, vm: vm.name, at: vm.times.online, ok: true });
+    }
   }
   return attempts.sort((a, b) => a.at - b.at);
 }
@@ -86,43 +88,40 @@ export function jobKey(job: JobRef | undefined, fallback: string): string {
   return job?.repository !== undefined && job.id !== undefined ? `${job.repository}#${job.id}` : fallback;
 }
 
-/** Queue waits of jobs that ran (or run) on this controller's VMs; refused jobs are not trusted ones. */
-export function queueSamplesOf(status: StatusDocument): QueueSample[] {
+/** Queue waits of jobs that ran (or run) on the fleet's VMs; refused jobs are not trusted ones. */
+export function queueSamplesOf(statuses: readonly StatusDocument[]): QueueSample[] {
   const samples: QueueSample[] = [];
   const add = (name: string, job: JobRef | undefined, times: VmTimes) => {
     if (job?.queuedAt === undefined || times.assigned === undefined) return;
     samples.push({ key: jobKey(job, name), queuedAt: job.queuedAt, waitMs: Math.max(0, times.assigned - job.queuedAt), waiting: false, at: times.assigned });
   };
-  for (const entry of status.recentJobs) if (entry.outcome !== "refused") add(entry.name, entry.job, entry.times);
-  for (const vm of status.vms) add(vm.name, vm.job, vm.times);
+  for (const end of fleetJobEnds(statuses)) if (end.outcome !== "refused") add(end.name, end.job, end.times);
+  for (const status of statuses) for (const vm of status.vms) add(vm.name, vm.job, vm.times);
   return samples;
 }
 
-export function refusalsOf(status: StatusDocument): Refusal[] {
-  return status.recentJobs
+export function refusalsOf(statuses: readonly StatusDocument[]): Refusal[] {
+  return fleetJobEnds(statuses)
     .filter((entry) => entry.outcome === "refused")
     .map((entry) => {
-      const refusal: Refusal = { host: status.host, vm: entry.name, at: entry.times.assigned ?? entry.times.tornDown ?? entry.times.requested };
+      const refusal: Refusal = { host: entry.host, vm: entry.name, at: entry.times.assigned ?? entry.times.tornDown ?? entry.times.requested };
       if (entry.job?.repository !== undefined) refusal.repository = entry.job.repository;
       if (entry.job?.runId !== undefined) refusal.runId = entry.job.runId;
       return refusal;
     });
 }
 
-/** Evidence from every controller that answered (runs and waiting jobs come from GitHub). */
+/**
+ * Evidence from every controller that answered (runs and waiting jobs come from GitHub). In a
+ * coordinated fleet each status carries the fleet's history, so the jobs of hosts the guard does
+ * not watch count too, and each VM counts once however many controllers report it.
+ */
 export function controllerEvidence(observations: readonly ControllerObservation[]): Omit<GuardEvidence, "runs"> {
-  const bootAttempts: BootAttempt[] = [];
-  const byKey = new Map<string, QueueSample>();
-  const refusals: Refusal[] = [];
-  const hosts = new Set<string>();
-  for (const observation of observations) {
-    // A host listed twice (the guard's own host, also in guard.controllers) counts once:
-    // its failures must not be counted twice into a streak.
-    if (!observation.status || hosts.has(observation.status.host)) continue;
-    hosts.add(observation.status.host);
-    bootAttempts.push(...bootAttemptsOf(observation.status));
-    for (const sample of queueSamplesOf(observation.status)) byKey.set(sample.key, sample);
-    refusals.push(...refusalsOf(observation.status));
-  }
-  return { bootAttempts, queueSamples: [...byKey.values()], controllers: [...observations], refusals };
+  // A host listed twice (the guard's own host, also in guard.controllers) counts once:
+  // its live VMs must not be counted twice.
+  const byHost = new Map<string, StatusDocument>();
+  for (const observation of observations) if (observation.status && !byHost.has(observation.status.host)) byHost.set(observation.status.host, observation.status);
+  const statuses = [...byHost.values()];
+  const byKey = new Map(queueSamplesOf(statuses).map((sample) => [sample.key, sample]));
+  return { bootAttempts: bootAttemptsOf(statuses), queueSamples: [...byKey.values()], controllers: [...observations], refusals: refusalsOf(statuses) };
 }

@@ -15,7 +15,7 @@ import { failureReasons, type HistoryEntry, type JobRef, type VmTimes } from "..
 import type { RunVerdict } from "../guard/run-analysis.ts";
 import { percentile } from "../observability/percentiles.ts";
 import { formatDuration } from "./duration.ts";
-import { fleetJobEnds } from "./fleet-history.ts";
+import { fleetJobEnds } from "../controller/fleet-history.ts";
 import { setupMs } from "./job-timings.ts";
 
 export const canaryStages = [1, 10, 25] as const;

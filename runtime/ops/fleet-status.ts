@@ -6,7 +6,7 @@ import { renderCacheTable } from "./cache-table.ts";
 import type { StatusDocument } from "../controller/status-report.ts";
 import { readHealth, readStatus, type HealthAnswer } from "./controller-client.ts";
 import { formatDuration } from "./duration.ts";
-import { fleetJobEnds, type FleetJobEnd } from "./fleet-history.ts";
+import { fleetJobEnds, type FleetJobEnd } from "../controller/fleet-history.ts";
 import { setupMs } from "./job-timings.ts";
 import { renderTable } from "./table.ts";
 

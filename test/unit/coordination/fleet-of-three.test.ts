@@ -15,7 +15,7 @@ import { systemClock } from "../../../runtime/ports/clock.ts";
 import type { Emulator } from "../../../runtime/emulator/server.ts";
 import { startEmulatorChecked } from "../../support/checked-emulator.ts";
 import { facts } from "../../contract/coordination.contract.ts";
-import { fleetJobEnds } from "../../../runtime/ops/fleet-history.ts";
+import { fleetJobEnds } from "../../../runtime/controller/fleet-history.ts";
 import { fleetLabels, harnessConfig, harnessLogger, trustedPullRequest, until, webhookSecret } from "../../support/fleet-harness.ts";
 
 interface Host {

@@ -44,7 +44,7 @@ describe("boot failure trigger", () => {
       ],
       records: [{ name: "rf-h1-small-00000006", pool: "small", phase: "booting", times: { requested: t0 - minute } }],
     });
-    const attempts = bootAttemptsOf(doc);
+    const attempts = bootAttemptsOf([doc]);
     expect(attempts.map((a) => [a.vm.slice(-1), a.ok])).toEqual([
       ["1", true],
       ["2", false],
@@ -59,7 +59,7 @@ describe("boot failure trigger", () => {
       history: [bootFailed("rf-h1-small-00000001", t0 - 5 * minute), bootFailed("rf-h1-small-00000002", t0 - 4 * minute)],
       records: [{ name: "rf-h1-small-00000003", pool: "small", phase: "idle", times: { requested: t0 - 3 * minute, online: t0 - 2 * minute } }],
     });
-    expect(bootFailureTrigger(bootAttemptsOf(doc), { threshold: 2 })).toBeUndefined();
+    expect(bootFailureTrigger(bootAttemptsOf([doc]), { threshold: 2 })).toBeUndefined();
   });
 
   it("counts a host listed twice (in-process and by URL) once, so one failure is not a streak", () => {

@@ -54,7 +54,7 @@ describe("queue wait trigger", () => {
         { name: "rf-h1-small-00000004", pool: "small", phase: "busy", times: { requested: t0 - 3 * minute, online: t0 - 2 * minute, assigned: t0 - minute }, job: { id: 4, repository: "acme/app", queuedAt: t0 - 4 * minute } },
       ],
     });
-    expect(queueSamplesOf(doc)).toEqual([
+    expect(queueSamplesOf([doc])).toEqual([
       { key: "acme/app#1", queuedAt: t0 - 8 * minute, waitMs: minute, waiting: false, at: t0 - 7 * minute },
       { key: "acme/app#4", queuedAt: t0 - 4 * minute, waitMs: 3 * minute, waiting: false, at: t0 - minute },
     ]);

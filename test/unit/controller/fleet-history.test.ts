@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { StatusDocument } from "../../../runtime/controller/status-report.ts";
 import type { HistoryEntry } from "../../../runtime/controller/vm-record.ts";
 import type { FleetHistoryEntry } from "../../../runtime/ports/coordination.ts";
-import { fleetJobEnds } from "../../../runtime/ops/fleet-history.ts";
+import { fleetJobEnds } from "../../../runtime/controller/fleet-history.ts";
 import { renderFleetStatus } from "../../../runtime/ops/fleet-status.ts";
 import { ended, status, t0 } from "../guard/fixtures.ts";
 

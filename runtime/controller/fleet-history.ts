@@ -1,5 +1,5 @@
 /**
- * The fleet's recent finished VMs as `fleet status` and `fleet canary` judge them. Pure.
+ * The fleet's recent finished VMs as `fleet status`, `fleet canary` and the guard judge them. Pure.
  *
  * In a coordinated fleet every controller's status carries the coordinator's fleet-wide history
  * (`fleet.history`), so one status is enough to see jobs other hosts served. Several statuses
@@ -7,8 +7,8 @@
  * coordinator's copy because it keeps the whole job reference (run, queue time). Without
  * coordination this is just every read controller's own recent history.
  */
-import { jobStatus, type JobStatus, type StatusDocument } from "../controller/status-report.ts";
-import type { HistoryEntry, Outcome, TeardownReason } from "../controller/vm-record.ts";
+import { jobStatus, type JobStatus, type StatusDocument } from "./status-report.ts";
+import type { HistoryEntry, Outcome, TeardownReason } from "./vm-record.ts";
 import type { FleetHistoryEntry } from "../ports/coordination.ts";
 
 export interface FleetJobEnd extends JobStatus {
@@ -28,7 +28,8 @@ export function fleetJobEnds(statuses: readonly StatusDocument[]): FleetJobEnd[]
   return [...ends.values()].sort((a, b) => endedAt(a) - endedAt(b) || a.host.localeCompare(b.host) || a.name.localeCompare(b.name));
 }
 
-function endKey(host: string, name: string): string {
+/** One finished VM's identity fleet-wide: VM names are unique per host only. */
+export function endKey(host: string, name: string): string {
   return `${host}\u0000${name}`;
 }
 
