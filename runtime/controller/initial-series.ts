@@ -6,6 +6,7 @@
  */
 import type { Metrics } from "../observability/metrics.ts";
 import { reasonCodes } from "../routing/reasons.ts";
+import { fallbackReasons } from "./restore-start.ts";
 import { failureReasons, type Outcome } from "./vm-record.ts";
 
 /** The outcomes counted in runner_fleet_jobs_total (teardown.ts counts every one but "unused"). */
@@ -16,6 +17,8 @@ export function initializeSeries(metrics: Metrics, pools: readonly string[], cac
   for (const pool of pools) {
     for (const outcome of countedOutcomes) metrics.jobs.inc({ pool, outcome }, 0);
     for (const reason of failureReasons) metrics.vmFailures.inc({ pool, reason }, 0);
+    // Every pool: a boot pool's zero is true, and the driver decides later whether a pool restores.
+    for (const reason of fallbackReasons) metrics.restoreFallbacks.inc({ pool, reason }, 0);
   }
   for (const reason of reasonCodes) if (!reason.startsWith("trusted-")) metrics.untrustedRefused.inc({ reason }, 0);
 }

@@ -22,7 +22,8 @@ import type { VmRecord } from "./vm-record.ts";
 /** Per message; a restored guest's agent is already running and answers in milliseconds. */
 const messageTimeoutMs = 15_000;
 
-export type FallbackReason = "no_snapshot" | "restore_failed";
+export const fallbackReasons = ["no_snapshot", "restore_failed"] as const;
+export type FallbackReason = (typeof fallbackReasons)[number];
 
 /** The pool's snapshot when the pool restores and one is ready; otherwise undefined, the fallback counted. */
 export async function snapshotToRestore(ctx: ControllerContext, pool: PoolConfig, runner: string): Promise<Snapshot | undefined> {
