@@ -69,6 +69,12 @@ const panelSpecs: PanelSpec[] = [
     queries: [[`sum by (pool, reason) (rate(${m("vmFailures")}{${hostSel}}[5m])) * 60`, "{{pool}} {{reason}}"]],
   },
   {
+    title: "Restores that booted instead",
+    description: "VMs of restoring pools that booted because no snapshot was ready or the restore failed (per minute; docs/controller.md).",
+    unit: "short",
+    queries: [[`sum by (pool, reason) (rate(${m("restoreFallbacks")}{${hostSel}}[5m])) * 60`, "{{pool}} {{reason}}"]],
+  },
+  {
     title: "Phase duration p50 / p95",
     description: "How long each phase of a runner VM's life takes.",
     unit: "s",
