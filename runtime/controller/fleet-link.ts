@@ -111,9 +111,9 @@ export class FleetLink implements FleetHooks {
 
   /** A claim for a VM about to be recorded for `pool`, oldest first; undefined for a warm VM. */
   takeClaim(pool: string): Claim | undefined {
-    const pools = this.sharedPools(this.snapshot.records);
+    // Which pool a job belongs to depends on labels alone, which a pool's fleet share keeps.
     const job = [...this.held.values()]
-      .filter((h) => poolForJob(pools, h.labels)?.name === pool)
+      .filter((h) => poolForJob(this.deps.config.pools, h.labels)?.name === pool)
       .sort((a, b) => a.queuedAt - b.queuedAt || a.id - b.id)[0];
     if (!job) return undefined;
     this.held.delete(job.id);
